@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# scripts/test.sh: the project's test command (see the README).
+#
+#   bash scripts/test.sh
+#
+# Installs MariaDB with apt-get when mariadbd is missing (tests start private
+# servers through scripts/lib/mariadb.sh), checks that the shared real-binlog
+# corpus is present, then runs every test of the workspace.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+# shellcheck source=lib/mariadb.sh
+source scripts/lib/mariadb.sh
+
+mariadb_ensure_installed
+
+SHARED_BINLOGS=$ROOT/../shared/testdata/mysql-binlogs
+if [[ ! -d $SHARED_BINLOGS ]] || ! compgen -G "$SHARED_BINLOGS/*" >/dev/null; then
+    cat >&2 <<MSG
+error: the shared test data is missing: $SHARED_BINLOGS
+  The parser's tests read the real MySQL/MariaDB binlogs in
+  ../shared/testdata/mysql-binlogs/ (relative to the repository root); they
+  are not part of this repository. Put (or link) that directory there and
+  run this script again.
+MSG
+    exit 1
+fi
+
+echo "== cargo test --workspace --all-targets"
+cargo test --workspace --all-targets
+echo "== cargo test --workspace --doc"
+cargo test --workspace --doc
+
+# ---------------------------------------------------------------------------
+# FUZZ TARGETS: build them here once fuzz/ has its own workspace, so that they
+# cannot rot, e.g.:
+#   (cd fuzz && cargo build --all-targets)
+# or, with cargo-fuzz installed:
+#   RUSTC_BOOTSTRAP=1 cargo fuzz build
+# ---------------------------------------------------------------------------
+
+echo "== all tests passed"
