@@ -43,7 +43,9 @@ pub fn decode(raw: &RawEvent, format: &Format, inflate_limit: u64) -> Result<Eve
             in_use: format.in_use,
         },
         EventType::ROTATE => {
-            let (pos, name) = rotate(body).map_err(|e| corrupt(e.to_string()))?.1;
+            let (pos, name) = rotate(body)
+                .map_err(|e| corrupt(crate::parse_error::describe(body.len(), &e)))?
+                .1;
             EventData::Rotate {
                 next_file: String::from_utf8_lossy(name).into_owned(),
                 position: pos,
@@ -56,15 +58,21 @@ pub fn decode(raw: &RawEvent, format: &Format, inflate_limit: u64) -> Result<Eve
         }
         EventType::XID => EventData::Xid(fixed_u64(body).map_err(corrupt)?),
         EventType::INTVAR => {
-            let (kind, value) = intvar(body).map_err(|e| corrupt(e.to_string()))?.1;
+            let (kind, value) = intvar(body)
+                .map_err(|e| corrupt(crate::parse_error::describe(body.len(), &e)))?
+                .1;
             EventData::Intvar { kind, value }
         }
         EventType::RAND => {
-            let (seed1, seed2) = rand(body).map_err(|e| corrupt(e.to_string()))?.1;
+            let (seed1, seed2) = rand(body)
+                .map_err(|e| corrupt(crate::parse_error::describe(body.len(), &e)))?
+                .1;
             EventData::Rand { seed1, seed2 }
         }
         EventType::USER_VAR => {
-            let name = user_var_name(body).map_err(|e| corrupt(e.to_string()))?.1;
+            let name = user_var_name(body)
+                .map_err(|e| corrupt(crate::parse_error::describe(body.len(), &e)))?
+                .1;
             EventData::UserVar {
                 name: String::from_utf8_lossy(name).into_owned(),
             }
@@ -267,7 +275,7 @@ fn query(raw: &RawEvent, body: &[u8], inflate: Option<u64>) -> Result<Query, Str
         Ok((i, (thread_id, exec_time, error_code, vars, schema)))
     }
     let (sql, (thread_id, exec_time, error_code, vars, schema)) =
-        fields(body).map_err(|e| format!("QUERY fields: {e}"))?;
+        fields(body).map_err(|e| crate::parse_error::describe(body.len(), &e))?;
     let sql = match inflate {
         Some(limit) => Bytes::from(mariadb::uncompress(sql, limit)?),
         None => raw.bytes.slice_ref(sql),
@@ -293,7 +301,12 @@ fn rows_header_len(layout: EventType, body: &[u8], format: &Format) -> Result<us
             | EventType::DELETE_ROWS
             | EventType::PARTIAL_UPDATE_ROWS
     );
-    let short = || format!("rows event body of {} bytes ends inside its header", body.len());
+    let short = || {
+        format!(
+            "rows event body of {} bytes ends inside its header",
+            body.len()
+        )
+    };
     if v2 {
         let b = body.get(p..p + 2).ok_or_else(short)?;
         let extra = u16::from_le_bytes([b[0], b[1]]) as usize;
@@ -337,7 +350,10 @@ fn lenenc(b: &[u8]) -> Option<(u64, usize)> {
     let first = *b.first()?;
     let le = |n: usize| -> Option<(u64, usize)> {
         let s = b.get(1..1 + n)?;
-        Some((s.iter().rev().fold(0u64, |a, x| (a << 8) | u64::from(*x)), 1 + n))
+        Some((
+            s.iter().rev().fold(0u64, |a, x| (a << 8) | u64::from(*x)),
+            1 + n,
+        ))
     };
     match first {
         0..=250 => Some((u64::from(first), 1)),
@@ -348,7 +364,12 @@ fn lenenc(b: &[u8]) -> Option<(u64, usize)> {
     }
 }
 
-fn rows_event(layout: EventType, body: Bytes, compressed: bool, format: &Format) -> Result<RowsEvent, String> {
+fn rows_event(
+    layout: EventType,
+    body: Bytes,
+    compressed: bool,
+    format: &Format,
+) -> Result<RowsEvent, String> {
     rows_header_len(layout, &body, format)?;
     let table_id_len = table_id_len(layout, format);
     let table_id = body[..table_id_len]

@@ -58,7 +58,7 @@ pub enum Error {
     NotABinlog { file: Arc<str>, found: Vec<u8> },
 
     /// The file ends inside an event (or inside the magic number).
-    #[error("{at}: truncated {what}: {needed} more bytes were expected, the file ends after {available}; the server may have crashed while writing it, or the copy is incomplete. Everything before offset {} is complete", at.offset)]
+    #[error("{at}: truncated {what}: it needs {needed} bytes, the file has only {available} left; the server may have crashed while writing it, or the copy is incomplete. Everything before offset {} is complete", at.offset)]
     Truncated {
         at: Position,
         /// What is cut: "event header", "TABLE_MAP event", ...
@@ -122,6 +122,15 @@ pub enum Error {
         message: String,
     },
 
+    /// A transaction whose end is missing: the input ends, or a new
+    /// transaction begins, before its COMMIT.
+    #[error("{start}: transaction {} is incomplete: no COMMIT before {end}; it is not applied. If the source crashed, this transaction was not committed there either; if the file was copied while the server wrote it, copy it again", gtid.as_deref().unwrap_or("(no GTID)"))]
+    IncompleteTransaction {
+        start: Position,
+        gtid: Option<String>,
+        end: Position,
+    },
+
     /// A start or stop position that is not usable.
     #[error("{at}: {reason}")]
     BadPosition { at: Position, reason: String },
@@ -149,6 +158,7 @@ impl Error {
             | Error::Encrypted { at }
             | Error::Incident { at, .. }
             | Error::BadPosition { at, .. } => Some(at),
+            Error::IncompleteTransaction { start, .. } => Some(start),
             Error::Io { .. } | Error::NotABinlog { .. } | Error::Sequence { .. } => None,
         }
     }
@@ -168,6 +178,7 @@ impl Error {
             Error::Encrypted { .. } => "encrypted",
             Error::Incident { .. } => "incident",
             Error::BadPosition { .. } => "bad_position",
+            Error::IncompleteTransaction { .. } => "incomplete_transaction",
             Error::Sequence { .. } => "sequence",
         }
     }

@@ -18,6 +18,9 @@ pub struct Event {
     /// For an event unpacked from a MySQL TRANSACTION_PAYLOAD: its index
     /// inside the payload (the position is the payload event's).
     pub inner: Option<u32>,
+    /// Where the next event of the file starts (for an inner event: the end
+    /// of its TRANSACTION_PAYLOAD).
+    pub end: u64,
     pub data: EventData,
 }
 

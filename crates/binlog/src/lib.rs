@@ -31,7 +31,11 @@ pub mod format;
 pub mod gtid;
 pub mod header;
 pub mod mariadb;
+mod parse_error;
 pub mod reader;
+pub mod rows;
+pub mod stream;
+pub mod transaction;
 
 pub use error::{Error, Position, Result};
 pub use event::{Event, EventData, GtidEvent, Query, QueryClass, RowsEvent};
@@ -40,3 +44,7 @@ pub use format::Format;
 pub use gtid::Gtid;
 pub use header::EventHeader;
 pub use reader::{EventReader, RawEvent, ReaderOptions};
+pub use stream::{EventStream, StreamOptions};
+pub use transaction::{
+    Item, Transaction, TransactionKind, TransactionStart, TransactionStream, TransactionSummary,
+};

@@ -56,7 +56,7 @@ impl MariadbGtidEvent {
     pub fn parse(body: &[u8]) -> Result<Self, String> {
         parse_gtid(body)
             .map(|(_, e)| e)
-            .map_err(|e| format!("MariaDB GTID event: {e}"))
+            .map_err(|e| crate::parse_error::describe(body.len(), &e))
     }
 
     /// The GTID, given the event header's server id.
@@ -165,7 +165,7 @@ pub fn parse_gtid_list(body: &[u8]) -> Result<Vec<Gtid>, String> {
     }
     list(body)
         .map(|(_, l)| l)
-        .map_err(|e| format!("GTID_LIST event: {e}"))
+        .map_err(|e| crate::parse_error::describe(body.len(), &e))
 }
 
 /// BINLOG_CHECKPOINT: the oldest binlog file still needed for crash recovery.
@@ -176,7 +176,7 @@ pub fn parse_binlog_checkpoint(body: &[u8]) -> Result<String, String> {
     }
     name(body)
         .map(|(_, n)| String::from_utf8_lossy(n).into_owned())
-        .map_err(|e| format!("BINLOG_CHECKPOINT event: {e}"))
+        .map_err(|e| crate::parse_error::describe(body.len(), &e))
 }
 
 /// Inflates MariaDB's compressed payload format (`binlog_buf_uncompress`):
@@ -187,22 +187,38 @@ pub fn uncompress(data: &[u8], limit: u64) -> Result<Vec<u8>, String> {
         let (i, h) = be_u8(i)?;
         let n = (h & 0x07) as usize;
         let (i, len_bytes) = take(n)(i)?;
-        let len = len_bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+        let len = len_bytes
+            .iter()
+            .fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
         Ok((i, (h, len)))
     }
-    let (zdata, (h, len)) =
-        head(data).map_err(|e| format!("compressed payload header: {e}"))?;
+    let (zdata, (h, len)) = head(data).map_err(|e| {
+        format!(
+            "compressed payload header: {}",
+            crate::parse_error::describe(data.len(), &e)
+        )
+    })?;
     if h & 0x80 == 0 {
-        return Err(format!("compressed payload header byte {h:#04x} lacks the 0x80 marker"));
+        return Err(format!(
+            "compressed payload header byte {h:#04x} lacks the 0x80 marker"
+        ));
     }
     if (h >> 4) & 0x07 != 0 {
-        return Err(format!("unknown compression algorithm {} (only zlib, 0, exists)", (h >> 4) & 0x07));
+        return Err(format!(
+            "unknown compression algorithm {} (only zlib, 0, exists)",
+            (h >> 4) & 0x07
+        ));
     }
     if !(1..=4).contains(&(h & 0x07)) {
-        return Err(format!("compressed length field of {} bytes (1 to 4 expected)", h & 0x07));
+        return Err(format!(
+            "compressed length field of {} bytes (1 to 4 expected)",
+            h & 0x07
+        ));
     }
     if len > limit {
-        return Err(format!("uncompressed length {len} exceeds the limit of {limit} bytes"));
+        return Err(format!(
+            "uncompressed length {len} exceeds the limit of {limit} bytes"
+        ));
     }
     let mut out = Vec::with_capacity(len as usize);
     flate2::read::ZlibDecoder::new(zdata)
@@ -246,7 +262,10 @@ mod tests {
         b.extend_from_slice(b"abcz");
         let e = MariadbGtidEvent::parse(&b).unwrap();
         let xid = e.xid.unwrap();
-        assert_eq!((xid.gtrid.as_slice(), xid.bqual.as_slice()), (&b"abc"[..], &b"z"[..]));
+        assert_eq!(
+            (xid.gtrid.as_slice(), xid.bqual.as_slice()),
+            (&b"abc"[..], &b"z"[..])
+        );
     }
 
     #[test]

@@ -153,6 +153,34 @@ impl<R: Read> EventReader<R> {
         })
     }
 
+    /// Reads the events packed inside a MySQL TRANSACTION_PAYLOAD: no magic
+    /// number, no checksums, the enclosing file's format.
+    pub fn payload(
+        file: Arc<str>,
+        input: R,
+        len: u64,
+        format: &Format,
+        options: ReaderOptions,
+    ) -> Self {
+        let mut format = format.clone();
+        format.checksum = false;
+        Self {
+            file,
+            input,
+            offset: 0,
+            len: Some(len),
+            format,
+            seen_fde: true,
+            options,
+            done: false,
+        }
+    }
+
+    /// Whether a FORMAT_DESCRIPTION event has been read.
+    pub fn has_format(&self) -> bool {
+        self.seen_fde
+    }
+
     /// The file name as given.
     pub fn file(&self) -> &Arc<str> {
         &self.file
@@ -201,8 +229,8 @@ impl<R: Read> EventReader<R> {
             }
         }
         let n = offset - self.offset;
-        let copied = io::copy(&mut (&mut self.input).take(n), &mut io::sink())
-            .map_err(|e| self.io(e))?;
+        let copied =
+            io::copy(&mut (&mut self.input).take(n), &mut io::sink()).map_err(|e| self.io(e))?;
         if copied < n {
             return Err(Error::BadPosition {
                 at: Position::new(self.file.clone(), offset),

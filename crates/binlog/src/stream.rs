@@ -1,0 +1,349 @@
+//! A sequence of binlog files read as one stream of decoded events.
+//!
+//! Files are read in the order given. Each must follow the previous one: when
+//! a file ends in a ROTATE event, the next file must be the one it names;
+//! otherwise numbered names (`binlog.000041`, `binlog.000042`) must be
+//! consecutive. A gap, a duplicate or a wrong order is an error naming both
+//! files. MySQL TRANSACTION_PAYLOAD events are followed by their inner events,
+//! decompressed and decoded like any other.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use mysql_common::binlog::events::TransactionPayloadEvent;
+use mysql_common::binlog::BinlogCtx;
+use mysql_common::io::ParseBuf;
+
+use crate::decode::decode;
+use crate::error::{Error, Position, Result};
+use crate::event::{Event, EventData};
+use crate::event_type::EventType;
+use crate::header::EventHeader;
+use crate::reader::{EventReader, RawEvent, ReaderOptions};
+
+/// Options of an [`EventStream`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamOptions {
+    pub reader: ReaderOptions,
+    /// Start reading the first file at this offset (mysqlbinlog's
+    /// `--start-position`). It must be an event boundary: the events before
+    /// it are framed and verified, not decoded, to make sure.
+    pub start_position: Option<u64>,
+    /// Stop before the first event of the last file that starts at or after
+    /// this offset (mysqlbinlog's `--stop-position`).
+    pub stop_position: Option<u64>,
+    /// Largest size a compressed event (MariaDB QUERY/ROWS_COMPRESSED, MySQL
+    /// TRANSACTION_PAYLOAD) may inflate to.
+    pub inflate_limit: u64,
+    /// Check that the files follow each other (ROTATE names, numbering).
+    pub check_sequence: bool,
+}
+
+impl Default for StreamOptions {
+    fn default() -> Self {
+        let reader = ReaderOptions::default();
+        Self {
+            reader,
+            start_position: None,
+            stop_position: None,
+            inflate_limit: reader.max_event_size,
+            check_sequence: true,
+        }
+    }
+}
+
+/// Decoded events of a sequence of files, in order.
+pub struct EventStream {
+    files: Vec<PathBuf>,
+    next_file: usize,
+    reader: Option<EventReader<BufReader<File>>>,
+    /// Inner events of the last TRANSACTION_PAYLOAD, not yet returned.
+    inner: VecDeque<Event>,
+    /// The previous file, and the name its closing ROTATE gave (if any).
+    previous: Option<(Arc<str>, Option<String>)>,
+    last_rotate: Option<String>,
+    options: StreamOptions,
+    stopped: bool,
+}
+
+impl EventStream {
+    /// Prepares to read `files` in order. Nothing is opened yet.
+    pub fn open<P: AsRef<Path>>(files: &[P], options: StreamOptions) -> Result<Self> {
+        if let (Some(start), Some(stop), 1) =
+            (options.start_position, options.stop_position, files.len())
+        {
+            if stop < start {
+                return Err(Error::BadPosition {
+                    at: Position::new(files[0].as_ref().display().to_string(), stop),
+                    reason: format!("stop position {stop} is before start position {start}"),
+                });
+            }
+        }
+        Ok(Self {
+            files: files.iter().map(|p| p.as_ref().to_path_buf()).collect(),
+            next_file: 0,
+            reader: None,
+            inner: VecDeque::new(),
+            previous: None,
+            last_rotate: None,
+            options,
+            stopped: false,
+        })
+    }
+
+    /// The next decoded event; `Ok(None)` after the last event of the last
+    /// file (or at the stop position).
+    pub fn next_event(&mut self) -> Result<Option<Event>> {
+        if let Some(e) = self.inner.pop_front() {
+            return Ok(Some(e));
+        }
+        loop {
+            if self.stopped {
+                return Ok(None);
+            }
+            let Some(reader) = self.reader.as_mut() else {
+                if !self.open_next()? {
+                    self.stopped = true;
+                    return Ok(None);
+                }
+                continue;
+            };
+            let is_last = self.next_file == self.files.len();
+            let Some(raw) = reader.next_event()? else {
+                let name = reader.file().clone();
+                self.previous = Some((name, self.last_rotate.take()));
+                self.reader = None;
+                continue;
+            };
+            if is_last {
+                if let Some(stop) = self.options.stop_position {
+                    if raw.pos.offset >= stop {
+                        self.stopped = true;
+                        return Ok(None);
+                    }
+                }
+            }
+            let data = decode(&raw, reader.format(), self.options.inflate_limit)?;
+            self.last_rotate = match &data {
+                EventData::Rotate { next_file, .. } => Some(next_file.clone()),
+                _ => None,
+            };
+            if raw.header.event_type == EventType::TRANSACTION_PAYLOAD {
+                self.unpack_payload(&raw)?;
+            }
+            return Ok(Some(Event {
+                end: raw.end(),
+                raw,
+                inner: None,
+                data,
+            }));
+        }
+    }
+
+    /// Opens the next file, checks it follows the previous one, and applies
+    /// the start position to the first file.
+    fn open_next(&mut self) -> Result<bool> {
+        let Some(path) = self.files.get(self.next_file) else {
+            return Ok(false);
+        };
+        let first = self.next_file == 0;
+        self.next_file += 1;
+        let mut reader = EventReader::open(path, self.options.reader)?;
+        if let (Some((prev, rotate)), true) = (&self.previous, self.options.check_sequence) {
+            check_follows(prev, rotate.as_deref(), reader.file())?;
+        }
+        if first {
+            if let Some(start) = self.options.start_position {
+                skip_to_boundary(&mut reader, start)?;
+            }
+        }
+        self.reader = Some(reader);
+        Ok(true)
+    }
+
+    /// Decompresses a TRANSACTION_PAYLOAD and queues its inner events.
+    fn unpack_payload(&mut self, raw: &RawEvent) -> Result<()> {
+        let reader = self.reader.as_ref().expect("reader is open");
+        let format = reader.format().clone();
+        let corrupt = |reason: String| Error::Corrupt {
+            at: raw.pos.clone(),
+            event_type: raw.header.event_type,
+            reason,
+        };
+        let body = raw.body();
+        let ctx = BinlogCtx::new(
+            EventHeader::LEN + body.len(),
+            format.fde(),
+            raw.header.event_type.0,
+        );
+        let payload: TransactionPayloadEvent<'_> = ParseBuf(body)
+            .parse(ctx)
+            .map_err(|e| corrupt(e.to_string()))?;
+        let size = payload.uncompressed_size();
+        if size > self.options.inflate_limit {
+            return Err(corrupt(format!(
+                "payload claims {size} bytes uncompressed, more than the limit of {} bytes",
+                self.options.inflate_limit
+            )));
+        }
+        let mut inflated = Vec::with_capacity(size as usize);
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(
+                payload.decompressed().map_err(|e| corrupt(e.to_string()))?,
+                size + 1,
+            ),
+            &mut inflated,
+        )
+        .map_err(|e| corrupt(format!("decompressing the payload: {e}")))?;
+        if inflated.len() as u64 != size {
+            return Err(corrupt(format!(
+                "payload inflates to {} bytes, its header says {size}",
+                inflated.len()
+            )));
+        }
+        let len = inflated.len() as u64;
+        let name: Arc<str> = format!("{} (payload at {})", raw.pos.file, raw.pos.offset).into();
+        let mut inner = EventReader::payload(
+            name,
+            std::io::Cursor::new(inflated),
+            len,
+            &format,
+            self.options.reader,
+        );
+        let mut index = 0u32;
+        while let Some(mut ev) = inner
+            .next_event()
+            .map_err(|e| corrupt(format!("inner event: {e}")))?
+        {
+            let data = decode(&ev, &format, self.options.inflate_limit)
+                .map_err(|e| corrupt(format!("inner event {index}: {e}")))?;
+            ev.pos = raw.pos.clone();
+            self.inner.push_back(Event {
+                raw: ev,
+                inner: Some(index),
+                end: raw.end(),
+                data,
+            });
+            index += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Reads (frames and verifies) events up to `start`, which must be where one begins.
+fn skip_to_boundary(reader: &mut EventReader<BufReader<File>>, start: u64) -> Result<()> {
+    if start <= 4 {
+        return if start == 4 {
+            Ok(())
+        } else {
+            Err(Error::BadPosition {
+                at: Position::new(reader.file().clone(), start),
+                reason: "start position is inside the 4-byte file header; the first event is at 4"
+                    .into(),
+            })
+        };
+    }
+    loop {
+        let here = reader.offset();
+        if here == start {
+            return Ok(());
+        }
+        match reader.next_event()? {
+            Some(ev) if ev.end() > start => {
+                return Err(Error::BadPosition {
+                    at: Position::new(reader.file().clone(), start),
+                    reason: format!(
+                        "start position is not an event boundary: it falls inside the {} event at {}..{}; use {} or {}",
+                        ev.header.event_type,
+                        ev.pos.offset,
+                        ev.end(),
+                        ev.pos.offset,
+                        ev.end()
+                    ),
+                })
+            }
+            Some(_) => {}
+            None => {
+                return Err(Error::BadPosition {
+                    at: Position::new(reader.file().clone(), start),
+                    reason: format!("start position is past the end of the file ({here} bytes)"),
+                })
+            }
+        }
+    }
+}
+
+/// Checks that `next` can follow `prev` (which ended with a ROTATE naming
+/// `rotate`, if any).
+pub fn check_follows(prev: &Arc<str>, rotate: Option<&str>, next: &Arc<str>) -> Result<()> {
+    let err = |reason: String| Error::Sequence {
+        previous: prev.clone(),
+        next: next.clone(),
+        reason,
+    };
+    let base = |s: &str| {
+        Path::new(s)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let (pb, nb) = (base(prev), base(next));
+    if pb == nb {
+        return Err(err("the same file is given twice".into()));
+    }
+    if let Some(r) = rotate {
+        if base(r) != nb {
+            return Err(err(format!(
+                "{pb} ends with a ROTATE to {r}, but the next file given is {nb}; a file is missing or the order is wrong"
+            )));
+        }
+        return Ok(());
+    }
+    if let (Some((ps, pn)), Some((ns, nn))) = (numbered(&pb), numbered(&nb)) {
+        if ps == ns && nn != pn + 1 {
+            return Err(err(format!(
+                "{nb} does not follow {pb} (expected number {}); a file is missing or the order is wrong",
+                pn + 1
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Splits `binlog.000042` into (`binlog`, 42).
+fn numbered(name: &str) -> Option<(&str, u64)> {
+    let (stem, ext) = name.rsplit_once('.')?;
+    if ext.is_empty() || !ext.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((stem, ext.parse().ok()?))
+}
+
+impl Iterator for EventStream {
+    type Item = Result<Event>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_event().transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequence_rules() {
+        let a: Arc<str> = "/x/binlog.000001".into();
+        let b: Arc<str> = "/y/binlog.000002".into();
+        let c: Arc<str> = "binlog.000003".into();
+        assert!(check_follows(&a, Some("./binlog.000002"), &b).is_ok());
+        assert!(check_follows(&a, Some("binlog.000003"), &b).is_err());
+        assert!(check_follows(&a, None, &b).is_ok());
+        assert!(check_follows(&a, None, &c).is_err());
+        assert!(check_follows(&b, None, &a).is_err());
+        assert!(check_follows(&a, None, &a).is_err());
+    }
+}

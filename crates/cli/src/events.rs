@@ -1,0 +1,157 @@
+//! `myreplay events`: one line per event.
+
+use std::io::{self, Write};
+
+use myreplay_binlog::{Error, Event, EventData, EventStream};
+use serde::Serialize;
+
+use crate::args::ReadArgs;
+
+#[derive(Serialize)]
+struct EventLine<'a> {
+    file: &'a str,
+    offset: u64,
+    end: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inner: Option<u32>,
+    type_code: u8,
+    #[serde(rename = "type")]
+    type_name: &'a str,
+    timestamp: u32,
+    server_id: u32,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    info: String,
+}
+
+pub fn run(args: &ReadArgs) -> Result<(), Error> {
+    let mut stream = EventStream::open(&args.files, args.stream_options())?;
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    while let Some(event) = stream.next_event()? {
+        let name = event.event_type().name();
+        let line = EventLine {
+            file: &event.raw.pos.file,
+            offset: event.raw.pos.offset,
+            end: event.end,
+            inner: event.inner,
+            type_code: event.event_type().code(),
+            type_name: &name,
+            timestamp: event.raw.header.timestamp,
+            server_id: event.raw.header.server_id,
+            info: info(&event),
+        };
+        let written = if args.json {
+            serde_json::to_writer(&mut out, &line)
+                .map_err(io::Error::from)
+                .and_then(|()| writeln!(out))
+        } else {
+            let inner = line.inner.map(|i| format!(" [{i}]")).unwrap_or_default();
+            writeln!(
+                out,
+                "{}\t{}\t{}{}\t{}\t{}",
+                line.file, line.offset, line.end, inner, line.type_name, line.info
+            )
+        };
+        if written.is_err() {
+            // Broken pipe (`| head`): stop quietly.
+            return Ok(());
+        }
+    }
+    let _ = out.flush();
+    Ok(())
+}
+
+/// A short description of what the event says.
+pub fn info(event: &Event) -> String {
+    match &event.data {
+        EventData::FormatDescription {
+            server_version,
+            checksum,
+            in_use,
+            ..
+        } => format!(
+            "server {server_version}{}{}",
+            if *checksum { ", CRC32" } else { "" },
+            if *in_use {
+                ", in use (not closed cleanly)"
+            } else {
+                ""
+            }
+        ),
+        EventData::Rotate {
+            next_file,
+            position,
+        } => format!("to {next_file}:{position}"),
+        EventData::Query(q) => {
+            let sql = q.sql_lossy();
+            let one_line: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+            truncate(&one_line, 120)
+        }
+        EventData::Xid(x) => format!("xid={x}"),
+        EventData::Intvar { kind, value } => format!(
+            "{}={value}",
+            if *kind == 2 {
+                "INSERT_ID"
+            } else {
+                "LAST_INSERT_ID"
+            }
+        ),
+        EventData::Rand { seed1, seed2 } => format!("rand_seed1={seed1} rand_seed2={seed2}"),
+        EventData::UserVar { name } => format!("@`{name}`"),
+        EventData::TableMap(t) => format!(
+            "table_id={} `{}`.`{}`",
+            t.table_id(),
+            t.database_name(),
+            t.table_name()
+        ),
+        EventData::Rows(r) => format!(
+            "table_id={}{}{}",
+            r.table_id,
+            if r.is_statement_end() {
+                " STMT_END"
+            } else {
+                ""
+            },
+            if r.compressed { " compressed" } else { "" }
+        ),
+        EventData::Gtid(g) => {
+            let mut s = g
+                .gtid
+                .as_ref()
+                .map(|g| g.to_string())
+                .unwrap_or_else(|| "anonymous".into());
+            if let (Some(lc), Some(sn)) = (g.last_committed, g.sequence_number) {
+                s.push_str(&format!(" last_committed={lc} sequence_number={sn}"));
+            }
+            if let Some(m) = &g.mariadb {
+                if let Some(c) = m.commit_id {
+                    s.push_str(&format!(" cid={c}"));
+                }
+                if m.is_standalone() {
+                    s.push_str(" standalone");
+                }
+            }
+            s
+        }
+        EventData::GtidList(l) => {
+            let v: Vec<String> = l.iter().map(|g| g.to_string()).collect();
+            format!("[{}]", v.join(","))
+        }
+        EventData::BinlogCheckpoint(f) => f.clone(),
+        EventData::RowsQuery(q) => {
+            truncate(&q.split_whitespace().collect::<Vec<_>>().join(" "), 120)
+        }
+        EventData::Incident { code, message } => format!("incident {code}: {message}"),
+        EventData::TransactionPayload {
+            uncompressed_size, ..
+        } => format!("{uncompressed_size} bytes uncompressed"),
+        _ => String::new(),
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}...", &s[..i]),
+        None => s.to_string(),
+    }
+}

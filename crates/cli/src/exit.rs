@@ -1,0 +1,49 @@
+//! Exit codes, in one place (documented in docs/errors.md).
+
+use myreplay_binlog::Error;
+
+/// Success.
+pub const OK: i32 = 0;
+/// Anything not listed below (bad arguments are clap's 2).
+pub const FAILURE: i32 = 1;
+/// A file could not be read (missing, permissions).
+pub const IO: i32 = 3;
+/// The binlog is truncated: it ends inside an event.
+pub const TRUNCATED: i32 = 4;
+/// The binlog is damaged: bad size, CRC mismatch, undecodable event, not a binlog.
+pub const CORRUPT: i32 = 5;
+/// The binlog holds something myreplay refuses to go past: an INCIDENT,
+/// encryption, an unknown or unsupported event.
+pub const UNSUPPORTED: i32 = 6;
+/// The files or positions given do not make a valid sequence.
+pub const USAGE: i32 = 7;
+
+/// The exit code for a library error.
+pub fn code(e: &Error) -> i32 {
+    match e {
+        Error::Io { .. } => IO,
+        Error::Truncated { .. } => TRUNCATED,
+        Error::NotABinlog { .. }
+        | Error::BadEventSize { .. }
+        | Error::Checksum { .. }
+        | Error::Corrupt { .. } => CORRUPT,
+        Error::EventTooLarge { .. }
+        | Error::UnknownEvent { .. }
+        | Error::Unsupported { .. }
+        | Error::Encrypted { .. }
+        | Error::Incident { .. } => UNSUPPORTED,
+        Error::BadPosition { .. } | Error::Sequence { .. } => USAGE,
+        _ => FAILURE,
+    }
+}
+
+/// Prints the error (one line, file, offset and reason) and returns the exit code.
+pub fn report(result: Result<(), Error>) -> i32 {
+    match result {
+        Ok(()) => OK,
+        Err(e) => {
+            eprintln!("myreplay: error: {e}");
+            code(&e)
+        }
+    }
+}
