@@ -263,7 +263,8 @@ fn user_var_name(i: &[u8]) -> IResult<&[u8], &[u8]> {
 /// QUERY post-header (binlog v4): thread_id, exec_time, schema length,
 /// error code, status-vars length; then status vars, schema, NUL, statement.
 fn query(raw: &RawEvent, body: &[u8], inflate: Option<u64>) -> Result<Query, String> {
-    fn fields(i: &[u8]) -> IResult<&[u8], (u32, u32, u16, &[u8], &[u8])> {
+    type Fields<'a> = (u32, u32, u16, &'a [u8], &'a [u8]);
+    fn fields(i: &[u8]) -> IResult<&[u8], Fields<'_>> {
         let (i, thread_id) = le_u32(i)?;
         let (i, exec_time) = le_u32(i)?;
         let (i, schema_len) = le_u8(i)?;

@@ -176,6 +176,32 @@ impl<R: Read> EventReader<R> {
         }
     }
 
+    /// The file's length, when known.
+    pub fn file_len(&self) -> Option<u64> {
+        self.len
+    }
+
+    /// The underlying reader, positioned after the magic number; only
+    /// meaningful before the first event is read (see [`EventReader::resume`]).
+    pub fn into_inner(self) -> R {
+        self.input
+    }
+
+    /// Continues reading a file whose magic number was already checked (by
+    /// [`EventReader::open`]) from `input`, positioned at offset 4.
+    pub fn resume(file: Arc<str>, input: R, len: Option<u64>, options: ReaderOptions) -> Self {
+        Self {
+            file,
+            input,
+            offset: 4,
+            len,
+            format: Format::initial(),
+            seen_fde: false,
+            options,
+            done: false,
+        }
+    }
+
     /// Whether a FORMAT_DESCRIPTION event has been read.
     pub fn has_format(&self) -> bool {
         self.seen_fde

@@ -8,8 +8,7 @@
 //! decompressed and decoded like any other.
 
 use std::collections::VecDeque;
-use std::fs::File;
-use std::io::BufReader;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -55,11 +54,20 @@ impl Default for StreamOptions {
     }
 }
 
+/// Where a stream's bytes come from.
+enum Source {
+    Path(PathBuf),
+    /// In-memory or piped input: a name for messages, the reader, its length if known.
+    Reader(Arc<str>, Box<dyn Read + Send>, Option<u64>),
+}
+
+type Input = Box<dyn Read + Send>;
+
 /// Decoded events of a sequence of files, in order.
 pub struct EventStream {
-    files: Vec<PathBuf>,
+    files: Vec<Option<Source>>,
     next_file: usize,
-    reader: Option<EventReader<BufReader<File>>>,
+    reader: Option<EventReader<Input>>,
     /// Inner events of the last TRANSACTION_PAYLOAD, not yet returned.
     inner: VecDeque<Event>,
     /// The previous file, and the name its closing ROTATE gave (if any).
@@ -83,7 +91,10 @@ impl EventStream {
             }
         }
         Ok(Self {
-            files: files.iter().map(|p| p.as_ref().to_path_buf()).collect(),
+            files: files
+                .iter()
+                .map(|p| Some(Source::Path(p.as_ref().to_path_buf())))
+                .collect(),
             next_file: 0,
             reader: None,
             inner: VecDeque::new(),
@@ -92,6 +103,26 @@ impl EventStream {
             options,
             stopped: false,
         })
+    }
+
+    /// A stream over one in-memory or piped binlog (fuzzing, stdin). `len`,
+    /// when known, bounds event sizes before allocation as for files.
+    pub fn from_reader(
+        name: impl Into<Arc<str>>,
+        input: impl Read + Send + 'static,
+        len: Option<u64>,
+        options: StreamOptions,
+    ) -> Self {
+        Self {
+            files: vec![Some(Source::Reader(name.into(), Box::new(input), len))],
+            next_file: 0,
+            reader: None,
+            inner: VecDeque::new(),
+            previous: None,
+            last_rotate: None,
+            options,
+            stopped: false,
+        }
     }
 
     /// The next decoded event; `Ok(None)` after the last event of the last
@@ -146,12 +177,22 @@ impl EventStream {
     /// Opens the next file, checks it follows the previous one, and applies
     /// the start position to the first file.
     fn open_next(&mut self) -> Result<bool> {
-        let Some(path) = self.files.get(self.next_file) else {
+        let Some(source) = self.files.get_mut(self.next_file).and_then(Option::take) else {
             return Ok(false);
         };
         let first = self.next_file == 0;
         self.next_file += 1;
-        let mut reader = EventReader::open(path, self.options.reader)?;
+        let mut reader = match source {
+            Source::Path(path) => {
+                let r = EventReader::open(&path, self.options.reader)?;
+                let (name, len) = (r.file().clone(), r.file_len());
+                let input: Input = Box::new(r.into_inner());
+                EventReader::resume(name, input, len, self.options.reader)
+            }
+            Source::Reader(name, input, len) => {
+                EventReader::new(name, input, len, self.options.reader)?
+            }
+        };
         if let (Some((prev, rotate)), true) = (&self.previous, self.options.check_sequence) {
             check_follows(prev, rotate.as_deref(), reader.file())?;
         }
@@ -234,7 +275,7 @@ impl EventStream {
 }
 
 /// Reads (frames and verifies) events up to `start`, which must be where one begins.
-fn skip_to_boundary(reader: &mut EventReader<BufReader<File>>, start: u64) -> Result<()> {
+fn skip_to_boundary(reader: &mut EventReader<Input>, start: u64) -> Result<()> {
     if start <= 4 {
         return if start == 4 {
             Ok(())
