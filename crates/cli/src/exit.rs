@@ -8,7 +8,7 @@ pub const OK: i32 = 0;
 pub const FAILURE: i32 = 1;
 /// A file could not be read (missing, permissions).
 pub const IO: i32 = 3;
-/// The binlog is truncated: it ends inside an event.
+/// The binlog is truncated: it ends inside an event, or inside a transaction.
 pub const TRUNCATED: i32 = 4;
 /// The binlog is damaged: bad size, CRC mismatch, undecodable event, not a binlog.
 pub const CORRUPT: i32 = 5;
@@ -22,7 +22,7 @@ pub const USAGE: i32 = 7;
 pub fn code(e: &Error) -> i32 {
     match e {
         Error::Io { .. } => IO,
-        Error::Truncated { .. } => TRUNCATED,
+        Error::Truncated { .. } | Error::IncompleteTransaction { .. } => TRUNCATED,
         Error::NotABinlog { .. }
         | Error::BadEventSize { .. }
         | Error::Checksum { .. }
