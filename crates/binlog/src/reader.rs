@@ -8,11 +8,11 @@
 //! [`Error::Truncated`]; bytes that cannot be right are a corruption error.
 
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, Read};
 use std::path::Path;
 use std::sync::Arc;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use crate::error::{Error, Position, Result};
 use crate::event_type::EventType;
@@ -75,6 +75,9 @@ impl RawEvent {
 pub struct EventReader<R> {
     file: Arc<str>,
     input: R,
+    /// Bytes read from `input` and not yet handed out. Events are split off
+    /// its front without copying; it is refilled in chunks.
+    buf: BytesMut,
     offset: u64,
     len: Option<u64>,
     format: Format,
@@ -83,7 +86,7 @@ pub struct EventReader<R> {
     done: bool,
 }
 
-impl EventReader<BufReader<File>> {
+impl EventReader<File> {
     /// Opens a binlog file and checks its magic number.
     pub fn open(path: impl AsRef<Path>, options: ReaderOptions) -> Result<Self> {
         let path = path.as_ref();
@@ -94,12 +97,7 @@ impl EventReader<BufReader<File>> {
         };
         let file = File::open(path).map_err(io_err)?;
         let len = file.metadata().map_err(io_err)?.len();
-        Self::new(
-            name.clone(),
-            BufReader::with_capacity(256 * 1024, file),
-            Some(len),
-            options,
-        )
+        Self::new(name.clone(), file, Some(len), options)
     }
 }
 
@@ -144,6 +142,7 @@ impl<R: Read> EventReader<R> {
         Ok(Self {
             file,
             input,
+            buf: BytesMut::new(),
             offset: 4,
             len,
             format: Format::initial(),
@@ -167,6 +166,7 @@ impl<R: Read> EventReader<R> {
         Self {
             file,
             input,
+            buf: BytesMut::new(),
             offset: 0,
             len: Some(len),
             format,
@@ -179,27 +179,6 @@ impl<R: Read> EventReader<R> {
     /// The file's length, when known.
     pub fn file_len(&self) -> Option<u64> {
         self.len
-    }
-
-    /// The underlying reader, positioned after the magic number; only
-    /// meaningful before the first event is read (see [`EventReader::resume`]).
-    pub fn into_inner(self) -> R {
-        self.input
-    }
-
-    /// Continues reading a file whose magic number was already checked (by
-    /// [`EventReader::open`]) from `input`, positioned at offset 4.
-    pub fn resume(file: Arc<str>, input: R, len: Option<u64>, options: ReaderOptions) -> Self {
-        Self {
-            file,
-            input,
-            offset: 4,
-            len,
-            format: Format::initial(),
-            seen_fde: false,
-            options,
-            done: false,
-        }
     }
 
     /// Whether a FORMAT_DESCRIPTION event has been read.
@@ -255,8 +234,11 @@ impl<R: Read> EventReader<R> {
             }
         }
         let n = offset - self.offset;
-        let copied =
-            io::copy(&mut (&mut self.input).take(n), &mut io::sink()).map_err(|e| self.io(e))?;
+        let from_buf = n.min(self.buf.len() as u64);
+        let _ = self.buf.split_to(from_buf as usize);
+        let copied = from_buf
+            + io::copy(&mut (&mut self.input).take(n - from_buf), &mut io::sink())
+                .map_err(|e| self.io(e))?;
         if copied < n {
             return Err(Error::BadPosition {
                 at: Position::new(self.file.clone(), offset),
@@ -284,8 +266,7 @@ impl<R: Read> EventReader<R> {
     }
 
     fn read_event(&mut self) -> Result<Option<RawEvent>> {
-        let mut head = [0u8; EventHeader::LEN];
-        let got = read_full(&mut self.input, &mut head).map_err(|e| self.io(e))?;
+        let got = self.fill(EventHeader::LEN).map_err(|e| self.io(e))?;
         if got == 0 {
             return Ok(None);
         }
@@ -297,7 +278,9 @@ impl<R: Read> EventReader<R> {
                 available: got as u64,
             });
         }
-        let header = EventHeader::parse(&head);
+        let head: &[u8; EventHeader::LEN] =
+            self.buf[..EventHeader::LEN].try_into().expect("19 bytes");
+        let header = EventHeader::parse(head);
         let size = u64::from(header.event_size);
         let event_type = header.event_type;
         if size < EventHeader::LEN as u64 {
@@ -327,21 +310,16 @@ impl<R: Read> EventReader<R> {
                 });
             }
         }
-        let mut buf = Vec::with_capacity(size as usize);
-        buf.extend_from_slice(&head);
-        let want = size - EventHeader::LEN as u64;
-        let got = (&mut self.input)
-            .take(want)
-            .read_to_end(&mut buf)
-            .map_err(|e| self.io(e))?;
-        if (got as u64) < want {
+        let got = self.fill(size as usize).map_err(|e| self.io(e))?;
+        if (got as u64) < size {
             return Err(Error::Truncated {
                 at: self.at(),
                 what: format!("{event_type} event"),
                 needed: size,
-                available: EventHeader::LEN as u64 + got as u64,
+                available: got as u64,
             });
         }
+        let buf = self.buf.split_to(size as usize).freeze();
 
         let has_checksum = if event_type == EventType::FORMAT_DESCRIPTION {
             let layout = fde_layout(&buf[EventHeader::LEN..]).map_err(|reason| Error::Corrupt {
@@ -376,9 +354,35 @@ impl<R: Read> EventReader<R> {
         Ok(Some(RawEvent {
             pos,
             header,
-            bytes: Bytes::from(buf),
+            bytes: buf,
             has_checksum,
         }))
+    }
+
+    /// Reads until at least `n` bytes are buffered or the input ends;
+    /// returns how many are buffered. The caller has bounded `n`.
+    fn fill(&mut self, n: usize) -> io::Result<usize> {
+        const CHUNK: usize = 1 << 20;
+        while self.buf.len() < n {
+            let have = self.buf.len();
+            let want = (n - have).max(CHUNK);
+            self.buf.resize(have + want, 0);
+            let got = loop {
+                match self.input.read(&mut self.buf[have..]) {
+                    Ok(k) => break k,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        self.buf.truncate(have);
+                        return Err(e);
+                    }
+                }
+            };
+            self.buf.truncate(have + got);
+            if got == 0 {
+                break;
+            }
+        }
+        Ok(self.buf.len())
     }
 
     fn verify_crc(&self, header: &EventHeader, event: &[u8]) -> Result<()> {

@@ -184,10 +184,19 @@ impl EventStream {
         self.next_file += 1;
         let mut reader = match source {
             Source::Path(path) => {
-                let r = EventReader::open(&path, self.options.reader)?;
-                let (name, len) = (r.file().clone(), r.file_len());
-                let input: Input = Box::new(r.into_inner());
-                EventReader::resume(name, input, len, self.options.reader)
+                let name: Arc<str> = path.display().to_string().into();
+                let io_err = |source| Error::Io {
+                    file: name.clone(),
+                    source,
+                };
+                let file = std::fs::File::open(&path).map_err(io_err)?;
+                let len = file.metadata().map_err(io_err)?.len();
+                EventReader::new(
+                    name.clone(),
+                    Box::new(file) as Input,
+                    Some(len),
+                    self.options.reader,
+                )?
             }
             Source::Reader(name, input, len) => {
                 EventReader::new(name, input, len, self.options.reader)?
