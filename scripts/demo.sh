@@ -13,7 +13,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-# shellcheck source=lib/mariadb.sh
+# shellcheck source=scripts/lib/mariadb.sh
 source scripts/lib/mariadb.sh
 
 mariadb_ensure_installed

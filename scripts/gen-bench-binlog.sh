@@ -17,7 +17,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-# shellcheck source=lib/mariadb.sh
+# shellcheck source=scripts/lib/mariadb.sh
 source scripts/lib/mariadb.sh
 
 DATA=$ROOT/benches/data
@@ -56,7 +56,7 @@ mariadb_client "$WORK" -e 'CREATE DATABASE sbtest'
 
 sb=(sysbench oltp_write_only --db-driver=mysql --mysql-socket="$WORK/sock"
     --mysql-user=root --mysql-password= --mysql-db=sbtest
-    --tables=$TABLES --table-size=$TABLE_SIZE --threads=4 --rand-seed=42)
+    --tables="$TABLES" --table-size="$TABLE_SIZE" --threads=4 --rand-seed=42)
 
 echo "sysbench prepare: $TABLES tables x $TABLE_SIZE rows"
 "${sb[@]}" prepare >"$WORK/prepare.log"

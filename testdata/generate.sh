@@ -18,7 +18,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=$ROOT/testdata/mariadb
-# shellcheck source=../scripts/lib/mariadb.sh
+# shellcheck source=scripts/lib/mariadb.sh
 source "$ROOT/scripts/lib/mariadb.sh"
 
 mariadb_ensure_installed
@@ -33,13 +33,29 @@ trap cleanup EXIT
 # Every session: utf8mb4 connection, UTC, a fixed clock (event header
 # timestamps come from the session's TIMESTAMP, so they are stable too).
 sql() {
-    mariadb_client "$WORK" --default-character-set=utf8mb4 fixtures "$@"
+    mariadb_client "$WORK" --default-character-set=utf8mb4 fixtures
 }
 # part N: the session clock starts at 2023-11-14 22:13:20 UTC + N hours.
 session_prelude() {
     printf "SET time_zone='+00:00'; SET TIMESTAMP=%d;\n" $((1700000000 + $1 * 3600))
 }
-flush() { mariadb_client "$WORK" -e 'FLUSH BINARY LOGS'; }
+# Rotate to a new binlog, then wait for the server's background thread to
+# write the Binlog_checkpoint event that names the new file, so that it lands
+# at the same place on every run (right after the file's own header events).
+flush() {
+    local cur i
+    mariadb_client "$WORK" -e 'FLUSH BINARY LOGS'
+    cur=$(mariadb_client "$WORK" -N -B -e 'SHOW MASTER STATUS' | cut -f1)
+    for ((i = 0; i < 100; i++)); do
+        if mariadb_client "$WORK" -N -B -e "SHOW BINLOG EVENTS IN '$cur'" |
+            awk -F'\t' -v f="$cur" '$3 == "Binlog_checkpoint" && $6 == f { ok = 1 } END { exit !ok }'; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "no Binlog_checkpoint for $cur after 10 s" >&2
+    return 1
+}
 
 mariadb_start "$WORK" --binlog-row-image=FULL --log-bin-compress=OFF \
     --max-binlog-size=64M >/dev/null

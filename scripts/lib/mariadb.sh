@@ -186,8 +186,8 @@ mariadb_start() {
         fi
     fi
 
-    local attempt port pid i
-    for attempt in 1 2 3; do
+    local port pid i
+    for _ in 1 2 3; do
         port=$(_mariadb_free_port)
         rm -f "$dir/mariadbd.pid"
         : >"$dir/error.log"
