@@ -75,7 +75,7 @@ _mariadb_apt_install() {
     _mariadb_log "installing $* (apt-get)"
     "${sudo[@]}" apt-get update || rc=$?
     if [[ $rc -eq 0 ]]; then
-        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" || rc=$?
+        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" || rc=$?
     fi
     if [[ $added_policy -eq 1 ]]; then
         "${sudo[@]}" rm -f "$policy"
