@@ -28,6 +28,55 @@ use crate::reader::RawEvent;
 /// Decodes one event's body. `inflate_limit` bounds the size a compressed
 /// MariaDB event may claim once inflated.
 pub fn decode(raw: &RawEvent, format: &Format, inflate_limit: u64) -> Result<EventData> {
+    decode_with(raw, format, inflate_limit, &mut TableMapCache::default())
+}
+
+/// Decoded TABLE_MAP events by table id. A source writes the same TABLE_MAP
+/// before every statement on a table; when the bytes are the same as last
+/// time, the decoded map is shared instead of decoded again.
+#[derive(Default)]
+pub struct TableMapCache {
+    maps: std::collections::HashMap<u64, (Bytes, Arc<TableMapEvent<'static>>)>,
+}
+
+impl TableMapCache {
+    /// Most tables a cache keeps; beyond it, it starts again (a bound on memory
+    /// for binlogs that touch very many tables).
+    const MAX_TABLES: usize = 4096;
+
+    fn get_or_decode(
+        &mut self,
+        raw: &RawEvent,
+        format: &Format,
+    ) -> Result<Arc<TableMapEvent<'static>>, String> {
+        let body = raw.body();
+        let table_id = body
+            .get(..6)
+            .map(|b| b.iter().rev().fold(0u64, |a, x| (a << 8) | u64::from(*x)))
+            .ok_or_else(|| format!("TABLE_MAP body of {} bytes", body.len()))?;
+        if let Some((bytes, map)) = self.maps.get(&table_id) {
+            if bytes[..] == *body {
+                return Ok(map.clone());
+            }
+        }
+        let tme: TableMapEvent<'_> = mysql_common_event(raw, format)?;
+        let map = Arc::new(tme.into_owned());
+        if self.maps.len() >= Self::MAX_TABLES {
+            self.maps.clear();
+        }
+        self.maps
+            .insert(table_id, (raw.bytes.slice_ref(body), map.clone()));
+        Ok(map)
+    }
+}
+
+/// [`decode`] with a cache of decoded TABLE_MAP events.
+pub fn decode_with(
+    raw: &RawEvent,
+    format: &Format,
+    inflate_limit: u64,
+    table_maps: &mut TableMapCache,
+) -> Result<EventData> {
     let t = raw.header.event_type;
     let body = raw.body();
     let corrupt = |reason: String| Error::Corrupt {
@@ -78,8 +127,7 @@ pub fn decode(raw: &RawEvent, format: &Format, inflate_limit: u64) -> Result<Eve
             }
         }
         EventType::TABLE_MAP => {
-            let tme: TableMapEvent<'_> = mysql_common_event(raw, format).map_err(corrupt)?;
-            EventData::TableMap(Arc::new(tme.into_owned()))
+            EventData::TableMap(table_maps.get_or_decode(raw, format).map_err(corrupt)?)
         }
         EventType::WRITE_ROWS_V1
         | EventType::UPDATE_ROWS_V1
@@ -133,13 +181,11 @@ pub fn decode(raw: &RawEvent, format: &Format, inflate_limit: u64) -> Result<Eve
         EventType::MARIADB_BINLOG_CHECKPOINT => {
             EventData::BinlogCheckpoint(mariadb::parse_binlog_checkpoint(body).map_err(corrupt)?)
         }
-        EventType::MARIADB_ANNOTATE_ROWS => {
-            EventData::RowsQuery(String::from_utf8_lossy(body).into_owned())
-        }
+        EventType::MARIADB_ANNOTATE_ROWS => EventData::RowsQuery(raw.bytes.slice_ref(body)),
         EventType::ROWS_QUERY => {
             // One length byte (truncated at 255, ignored by servers), then the text.
             let text = body.get(1..).unwrap_or_default();
-            EventData::RowsQuery(String::from_utf8_lossy(text).into_owned())
+            EventData::RowsQuery(raw.bytes.slice_ref(text))
         }
         EventType::MARIADB_START_ENCRYPTION => {
             return Err(Error::Encrypted {

@@ -66,8 +66,9 @@ pub enum EventData {
     PreviousGtids,
     GtidList(Vec<Gtid>),
     BinlogCheckpoint(String),
-    /// MariaDB ANNOTATE_ROWS / MySQL ROWS_QUERY: the statement behind row events.
-    RowsQuery(String),
+    /// MariaDB ANNOTATE_ROWS / MySQL ROWS_QUERY: the statement behind row
+    /// events, as the source wrote it (bytes in the statement's charset).
+    RowsQuery(Bytes),
     XaPrepare {
         one_phase: bool,
     },

@@ -16,7 +16,7 @@ use mysql_common::binlog::events::TransactionPayloadEvent;
 use mysql_common::binlog::BinlogCtx;
 use mysql_common::io::ParseBuf;
 
-use crate::decode::decode;
+use crate::decode::{decode, decode_with, TableMapCache};
 use crate::error::{Error, Position, Result};
 use crate::event::{Event, EventData};
 use crate::event_type::EventType;
@@ -75,6 +75,7 @@ pub struct EventStream {
     last_rotate: Option<String>,
     options: StreamOptions,
     stopped: bool,
+    table_maps: TableMapCache,
 }
 
 impl EventStream {
@@ -102,6 +103,7 @@ impl EventStream {
             last_rotate: None,
             options,
             stopped: false,
+            table_maps: TableMapCache::default(),
         })
     }
 
@@ -122,6 +124,7 @@ impl EventStream {
             last_rotate: None,
             options,
             stopped: false,
+            table_maps: TableMapCache::default(),
         }
     }
 
@@ -157,7 +160,12 @@ impl EventStream {
                     }
                 }
             }
-            let data = decode(&raw, reader.format(), self.options.inflate_limit)?;
+            let data = decode_with(
+                &raw,
+                reader.format(),
+                self.options.inflate_limit,
+                &mut self.table_maps,
+            )?;
             self.last_rotate = match &data {
                 EventData::Rotate { next_file, .. } => Some(next_file.clone()),
                 _ => None,

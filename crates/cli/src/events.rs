@@ -139,6 +139,7 @@ pub fn info(event: &Event) -> String {
         }
         EventData::BinlogCheckpoint(f) => f.clone(),
         EventData::RowsQuery(q) => {
+            let q = String::from_utf8_lossy(q);
             truncate(&q.split_whitespace().collect::<Vec<_>>().join(" "), 120)
         }
         EventData::Incident { code, message } => format!("incident {code}: {message}"),
