@@ -71,8 +71,12 @@ fn frame(path: &Path) -> u64 {
 }
 
 fn decode(path: &Path) -> u64 {
-    let s = EventStream::open(&[path], StreamOptions::default()).unwrap();
-    s.map(|e| e.unwrap()).count() as u64
+    let mut s = EventStream::open(&[path], StreamOptions::default()).unwrap();
+    let mut n = 0;
+    while s.next_event().unwrap().is_some() {
+        n += 1;
+    }
+    n
 }
 
 fn transactions(path: &Path) -> (u64, u64) {
