@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::BufReader;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use mysql_common::binlog::consts::BinlogVersion;
 use mysql_common::binlog::events::{EventData, RowsEventData, TableMapEvent};
@@ -28,10 +28,9 @@ const EXCLUDED: &[&str] = &[
     "ver_5_1-wl2325_s.001",
 ];
 
+/// The shared test data sits beside the repository (`../shared`).
 fn testdata() -> PathBuf {
-    let dir = std::env::var_os("MYREPLAY_BINLOG_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/testdata/mysql-binlogs"));
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/mysql-binlogs");
     assert!(dir.is_dir(), "test data not found at {}", dir.display());
     dir
 }
