@@ -17,7 +17,7 @@ use nom::number::complete::{le_u16, le_u32, le_u64, le_u8};
 use nom::IResult;
 
 use crate::error::{Error, Result};
-use crate::event::{EventData, GtidEvent, Query, RowsEvent};
+use crate::event::{EventData, GtidEvent, Query, RowsEvent, TableMap};
 use crate::event_type::EventType;
 use crate::format::Format;
 use crate::gtid::Gtid;
@@ -36,7 +36,7 @@ pub fn decode(raw: &RawEvent, format: &Format, inflate_limit: u64) -> Result<Eve
 /// time, the decoded map is shared instead of decoded again.
 #[derive(Default)]
 pub struct TableMapCache {
-    maps: std::collections::HashMap<u64, (Bytes, Arc<TableMapEvent<'static>>)>,
+    maps: std::collections::HashMap<u64, (Bytes, Arc<TableMap>)>,
 }
 
 impl TableMapCache {
@@ -44,11 +44,7 @@ impl TableMapCache {
     /// for binlogs that touch very many tables).
     const MAX_TABLES: usize = 4096;
 
-    fn get_or_decode(
-        &mut self,
-        raw: &RawEvent,
-        format: &Format,
-    ) -> Result<Arc<TableMapEvent<'static>>, String> {
+    fn get_or_decode(&mut self, raw: &RawEvent, format: &Format) -> Result<Arc<TableMap>, String> {
         let body = raw.body();
         let table_id = body
             .get(..6)
@@ -60,7 +56,11 @@ impl TableMapCache {
             }
         }
         let tme: TableMapEvent<'_> = mysql_common_event(raw, format)?;
-        let map = Arc::new(tme.into_owned());
+        let columns = crate::value::columns_from_table_map(&tme).map_err(|e| e.to_string())?;
+        let map = Arc::new(TableMap {
+            event: tme.into_owned(),
+            columns,
+        });
         if self.maps.len() >= Self::MAX_TABLES {
             self.maps.clear();
         }
@@ -339,7 +339,12 @@ fn query(raw: &RawEvent, body: &[u8], inflate: Option<u64>) -> Result<Query, Str
 
 /// Length of a rows event's header part: post-header (table id, flags, v2
 /// extra data), column count, and the column bitmaps.
-fn rows_header_len(layout: EventType, body: &[u8], format: &Format) -> Result<usize, String> {
+/// Returns (column count, offset of the bitmaps, offset of the rows).
+fn rows_header_len(
+    layout: EventType,
+    body: &[u8],
+    format: &Format,
+) -> Result<(u64, usize, usize), String> {
     let mut p = table_id_len(layout, format) + 2;
     let v2 = matches!(
         layout,
@@ -364,6 +369,12 @@ fn rows_header_len(layout: EventType, body: &[u8], format: &Format) -> Result<us
     }
     let (width, n) = lenenc(body.get(p..).ok_or_else(short)?).ok_or_else(short)?;
     p += n;
+    let bitmaps_at = p;
+    if width > body.len() as u64 * 8 {
+        return Err(format!(
+            "rows event claims {width} columns, more than its body can describe"
+        ));
+    }
     let bitmap = width.div_ceil(8) as usize;
     let bitmaps = if matches!(
         layout,
@@ -377,7 +388,7 @@ fn rows_header_len(layout: EventType, body: &[u8], format: &Format) -> Result<us
     if p > body.len() {
         return Err(short());
     }
-    Ok(p)
+    Ok((width, bitmaps_at, p))
 }
 
 /// Table ids are 6 bytes, except in early 5.1 files whose v1 rows post-header is 6 bytes long.
@@ -417,7 +428,7 @@ fn rows_event(
     compressed: bool,
     format: &Format,
 ) -> Result<RowsEvent, String> {
-    rows_header_len(layout, &body, format)?;
+    let (columns, bitmaps_at, rows_at) = rows_header_len(layout, &body, format)?;
     let table_id_len = table_id_len(layout, format);
     let table_id = body[..table_id_len]
         .iter()
@@ -429,8 +440,11 @@ fn rows_event(
         layout,
         table_id,
         flags,
+        columns,
         body,
         compressed,
+        bitmaps_at,
+        rows_at,
     })
 }
 
@@ -440,7 +454,7 @@ fn compressed_rows(raw: &RawEvent, format: &Format, limit: u64) -> Result<RowsEv
     let t = raw.header.event_type;
     let layout = t.uncompressed_rows_type().expect("compressed rows type");
     let body = raw.body();
-    let header_len = rows_header_len(layout, body, format)?;
+    let (_, _, header_len) = rows_header_len(layout, body, format)?;
     let rows = mariadb::uncompress(&body[header_len..], limit)?;
     let mut plain = Vec::with_capacity(header_len + rows.len());
     plain.extend_from_slice(&body[..header_len]);

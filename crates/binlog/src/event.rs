@@ -9,6 +9,7 @@ use crate::event_type::{EventType, RowsKind};
 use crate::gtid::Gtid;
 use crate::mariadb::MariadbGtidEvent;
 use crate::reader::RawEvent;
+use crate::value::{count_rows, decode_rows, ColumnDef, Rows, RowsLayout, ValueError};
 
 /// One event: the bytes as read (offset, header, verified checksum) and
 /// what they say.
@@ -60,7 +61,7 @@ pub enum EventData {
     UserVar {
         name: String,
     },
-    TableMap(Arc<TableMapEvent<'static>>),
+    TableMap(Arc<TableMap>),
     Rows(RowsEvent),
     Gtid(GtidEvent),
     PreviousGtids,
@@ -203,6 +204,22 @@ fn leading_words(sql: &[u8], n: usize) -> Vec<String> {
     out
 }
 
+/// A TABLE_MAP event with its columns decoded for row images.
+#[derive(Debug)]
+pub struct TableMap {
+    pub event: TableMapEvent<'static>,
+    /// Type, metadata, signedness and charset of every column.
+    pub columns: Vec<ColumnDef>,
+}
+
+impl std::ops::Deref for TableMap {
+    type Target = TableMapEvent<'static>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.event
+    }
+}
+
 /// A rows event (any version; MariaDB compressed ones arrive inflated).
 #[derive(Debug, Clone)]
 pub struct RowsEvent {
@@ -211,9 +228,14 @@ pub struct RowsEvent {
     pub layout: EventType,
     pub table_id: u64,
     pub flags: u16,
+    /// Number of columns the event covers.
+    pub columns: u64,
     /// The body as the plain event type would have it (inflated if it was compressed).
     pub body: Bytes,
     pub compressed: bool,
+    /// Offset in `body` of the present-column bitmap(s), and of the rows.
+    pub(crate) bitmaps_at: usize,
+    pub(crate) rows_at: usize,
 }
 
 impl RowsEvent {
@@ -226,6 +248,48 @@ impl RowsEvent {
 
     pub fn is_statement_end(&self) -> bool {
         self.flags & Self::STMT_END_F != 0
+    }
+
+    /// Present-column bitmaps: (before image, after image). WRITE has only
+    /// an after image, DELETE only a before image, UPDATE both.
+    pub fn present_columns(&self) -> (Option<&[u8]>, Option<&[u8]>) {
+        let n = (self.columns as usize).div_ceil(8);
+        let first = &self.body[self.bitmaps_at..self.bitmaps_at + n];
+        match self.kind {
+            RowsKind::Write => (None, Some(first)),
+            RowsKind::Delete => (Some(first), None),
+            RowsKind::Update => (
+                Some(first),
+                Some(&self.body[self.bitmaps_at + n..self.bitmaps_at + 2 * n]),
+            ),
+        }
+    }
+
+    /// The row images, after the header and bitmaps.
+    pub fn rows_data(&self) -> &[u8] {
+        &self.body[self.rows_at..]
+    }
+
+    /// How to split the rows of this event, given its table's columns.
+    pub fn layout<'a>(&'a self, columns: &'a [ColumnDef]) -> Result<RowsLayout<'a>, ValueError> {
+        let (before, after) = self.present_columns();
+        RowsLayout::new(
+            columns,
+            self.columns as usize,
+            before,
+            after,
+            self.layout == EventType::PARTIAL_UPDATE_ROWS,
+        )
+    }
+
+    /// Counts the rows without materialising values.
+    pub fn count_rows(&self, table: &TableMap) -> Result<u64, ValueError> {
+        count_rows(&self.layout(&table.columns)?, self.rows_data())
+    }
+
+    /// Decodes every row into typed values.
+    pub fn rows<'a>(&'a self, table: &'a TableMap) -> Result<Rows<'a>, ValueError> {
+        Ok(decode_rows(&self.layout(&table.columns)?, self.rows_data()))
     }
 }
 

@@ -33,12 +33,12 @@ pub mod header;
 pub mod mariadb;
 mod parse_error;
 pub mod reader;
-pub mod rows;
 pub mod stream;
 pub mod transaction;
+pub mod value;
 
 pub use error::{Error, Position, Result};
-pub use event::{Event, EventData, GtidEvent, Query, QueryClass, RowsEvent};
+pub use event::{Event, EventData, GtidEvent, Query, QueryClass, RowsEvent, TableMap};
 pub use event_type::{EventType, RowsKind};
 pub use format::Format;
 pub use gtid::Gtid;

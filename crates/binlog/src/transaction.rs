@@ -18,10 +18,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use mysql_common::binlog::events::TableMapEvent;
-
 use crate::error::{Error, Position, Result};
-use crate::event::{Event, EventData, GtidEvent, QueryClass, XaStep};
+use crate::event::{Event, EventData, GtidEvent, QueryClass, TableMap, XaStep};
 use crate::event_type::EventType;
 use crate::gtid::Gtid;
 use crate::stream::EventStream;
@@ -120,14 +118,9 @@ pub struct TransactionStream {
     ordinal: u64,
     /// Items produced by the last event, not yet returned (at most three).
     queue: std::collections::VecDeque<Item>,
-    table_maps: HashMap<u64, Arc<TableMapEvent<'static>>>,
-    row_counter: RowCounter,
+    table_maps: HashMap<u64, Arc<TableMap>>,
     done: bool,
 }
-
-/// Counts the rows of a rows event given its table map.
-pub type RowCounter =
-    fn(&crate::event::RowsEvent, &TableMapEvent<'static>) -> std::result::Result<u64, String>;
 
 impl TransactionStream {
     /// Groups the events of `events` into transactions.
@@ -138,13 +131,12 @@ impl TransactionStream {
             ordinal: 0,
             queue: Default::default(),
             table_maps: HashMap::new(),
-            row_counter: crate::rows::count_rows,
             done: false,
         }
     }
 
     /// The table map in force for `table_id`.
-    pub fn table_map(&self, table_id: u64) -> Option<&Arc<TableMapEvent<'static>>> {
+    pub fn table_map(&self, table_id: u64) -> Option<&Arc<TableMap>> {
         self.table_maps.get(&table_id)
     }
 
@@ -359,7 +351,7 @@ impl TransactionStream {
                         ),
                     });
                 };
-                let n = (self.row_counter)(r, tme).map_err(|reason| Error::Corrupt {
+                let n = r.count_rows(tme).map_err(|reason| Error::Corrupt {
                     at: event.raw.pos.clone(),
                     event_type: event.event_type(),
                     reason: format!(
