@@ -101,10 +101,10 @@ pub fn decode_with(
             }
         }
         EventType::STOP => EventData::Stop,
-        EventType::QUERY => EventData::Query(query(raw, body, None).map_err(corrupt)?),
-        EventType::MARIADB_QUERY_COMPRESSED => {
-            EventData::Query(query(raw, body, Some(inflate_limit)).map_err(corrupt)?)
-        }
+        EventType::QUERY => EventData::Query(Box::new(query(raw, body, None).map_err(corrupt)?)),
+        EventType::MARIADB_QUERY_COMPRESSED => EventData::Query(Box::new(
+            query(raw, body, Some(inflate_limit)).map_err(corrupt)?,
+        )),
         EventType::XID => EventData::Xid(fixed_u64(body).map_err(corrupt)?),
         EventType::INTVAR => {
             let (kind, value) = intvar(body)
@@ -150,25 +150,25 @@ pub fn decode_with(
             });
             let logical = g.lc_typecode().is_some();
             let nonzero = |v: u64| (v != 0).then_some(v);
-            EventData::Gtid(GtidEvent {
+            EventData::Gtid(Box::new(GtidEvent {
                 gtid,
                 last_committed: logical.then(|| g.last_committed()),
                 sequence_number: logical.then(|| g.sequence_number()),
                 original_commit_timestamp: nonzero(g.original_commit_timestamp()),
                 immediate_commit_timestamp: nonzero(g.immediate_commit_timestamp()),
                 mariadb: None,
-            })
+            }))
         }
         EventType::MARIADB_GTID => {
             let m = MariadbGtidEvent::parse(body).map_err(corrupt)?;
-            EventData::Gtid(GtidEvent {
+            EventData::Gtid(Box::new(GtidEvent {
                 gtid: Some(m.gtid(raw.header.server_id)),
                 last_committed: None,
                 sequence_number: None,
                 original_commit_timestamp: None,
                 immediate_commit_timestamp: None,
                 mariadb: Some(m),
-            })
+            }))
         }
         EventType::PREVIOUS_GTIDS => {
             let _: mysql_common::binlog::events::PreviousGtidsEvent<'_> =

@@ -32,7 +32,8 @@ impl Event {
 }
 
 /// What an event says. Variants hold what replay and planning need; the
-/// original bytes stay in [`RawEvent::bytes`].
+/// original bytes stay in [`RawEvent::bytes`]. Large variants are boxed so an
+/// event stays small to move (it is moved several times per event on the hot path).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum EventData {
@@ -47,7 +48,7 @@ pub enum EventData {
         position: u64,
     },
     Stop,
-    Query(Query),
+    Query(Box<Query>),
     Xid(u64),
     /// INTVAR: LAST_INSERT_ID (1) or INSERT_ID (2) for the next statement.
     Intvar {
@@ -63,7 +64,7 @@ pub enum EventData {
     },
     TableMap(Arc<TableMap>),
     Rows(RowsEvent),
-    Gtid(GtidEvent),
+    Gtid(Box<GtidEvent>),
     PreviousGtids,
     GtidList(Vec<Gtid>),
     BinlogCheckpoint(String),

@@ -279,7 +279,7 @@ impl TransactionStream {
             let g = g.clone();
             // A MariaDB GTID event stands for BEGIN unless it is standalone.
             let began = g.mariadb.as_ref().is_some_and(|m| !m.is_standalone());
-            self.begin(&event, Some(g));
+            self.begin(&event, Some(*g));
             self.open.as_mut().expect("open").began = began;
             return self.add(event, Then::Continue);
         }
