@@ -40,4 +40,20 @@ cargo test --workspace --doc
 #   RUSTC_BOOTSTRAP=1 cargo fuzz build
 # ---------------------------------------------------------------------------
 
+echo "== testdata/generate.sh still reproduces the committed fixture summaries"
+REGEN=$(mktemp -d "${TMPDIR:-/tmp}/myreplay-regen.XXXXXX")
+TESTDATA_OUT=$REGEN bash testdata/generate.sh >"$REGEN.log" 2>&1 || {
+    cat "$REGEN.log" >&2
+    echo "error: testdata/generate.sh failed (log above)" >&2
+    exit 1
+}
+for f in testdata/mariadb/*.events.tsv testdata/mariadb/*.summary.json; do
+    if ! cmp -s "$f" "$REGEN/$(basename "$f")"; then
+        diff -u "$f" "$REGEN/$(basename "$f")" >&2 || true
+        echo "error: $f differs from a fresh run of testdata/generate.sh; regenerate and commit the fixtures" >&2
+        exit 1
+    fi
+done
+rm -rf "$REGEN" "$REGEN.log"
+
 echo "== all tests passed"
