@@ -32,13 +32,8 @@ cargo test --workspace --all-targets
 echo "== cargo test --workspace --doc"
 cargo test --workspace --doc
 
-# ---------------------------------------------------------------------------
-# FUZZ TARGETS: build them here once fuzz/ has its own workspace, so that they
-# cannot rot, e.g.:
-#   (cd fuzz && cargo build --all-targets)
-# or, with cargo-fuzz installed:
-#   RUSTC_BOOTSTRAP=1 cargo fuzz build
-# ---------------------------------------------------------------------------
+echo "== fuzz targets compile (fuzz/ is its own workspace; fuzzing itself: fuzz/README.md)"
+cargo build --manifest-path fuzz/Cargo.toml --bins
 
 echo "== testdata/generate.sh still reproduces the committed fixture summaries"
 REGEN=$(mktemp -d "${TMPDIR:-/tmp}/myreplay-regen.XXXXXX")

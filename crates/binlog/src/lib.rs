@@ -32,6 +32,7 @@ pub mod gtid;
 pub mod header;
 pub mod mariadb;
 mod parse_error;
+pub mod payload;
 pub mod reader;
 pub mod stream;
 pub mod transaction;

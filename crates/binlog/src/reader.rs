@@ -344,6 +344,14 @@ impl<R: Read> EventReader<R> {
             has_crc_field
         } else {
             if self.format.checksum {
+                if buf.len() < EventHeader::LEN + 4 {
+                    return Err(Error::BadEventSize {
+                        at: self.at(),
+                        event_type,
+                        size,
+                        reason: "too small to hold the CRC32 the format description announces",
+                    });
+                }
                 self.verify_crc(&header, &buf)?;
             }
             self.format.checksum

@@ -12,15 +12,10 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use mysql_common::binlog::events::TransactionPayloadEvent;
-use mysql_common::binlog::BinlogCtx;
-use mysql_common::io::ParseBuf;
-
 use crate::decode::{decode, decode_with, TableMapCache};
 use crate::error::{Error, Position, Result};
 use crate::event::{Event, EventData};
 use crate::event_type::EventType;
-use crate::header::EventHeader;
 use crate::reader::{EventReader, RawEvent, ReaderOptions};
 
 /// Options of an [`EventStream`].
@@ -232,36 +227,9 @@ impl EventStream {
             reason,
         };
         let body = raw.body();
-        let ctx = BinlogCtx::new(
-            EventHeader::LEN + body.len(),
-            format.fde(),
-            raw.header.event_type.0,
-        );
-        let payload: TransactionPayloadEvent<'_> = ParseBuf(body)
-            .parse(ctx)
-            .map_err(|e| corrupt(e.to_string()))?;
-        let size = payload.uncompressed_size();
-        if size > self.options.inflate_limit {
-            return Err(corrupt(format!(
-                "payload claims {size} bytes uncompressed, more than the limit of {} bytes",
-                self.options.inflate_limit
-            )));
-        }
-        let mut inflated = Vec::with_capacity(size as usize);
-        std::io::Read::read_to_end(
-            &mut std::io::Read::take(
-                payload.decompressed().map_err(|e| corrupt(e.to_string()))?,
-                size + 1,
-            ),
-            &mut inflated,
-        )
-        .map_err(|e| corrupt(format!("decompressing the payload: {e}")))?;
-        if inflated.len() as u64 != size {
-            return Err(corrupt(format!(
-                "payload inflates to {} bytes, its header says {size}",
-                inflated.len()
-            )));
-        }
+        let header = crate::payload::parse_header(body).map_err(corrupt)?;
+        let inflated =
+            crate::payload::inflate(body, &header, self.options.inflate_limit).map_err(corrupt)?;
         let len = inflated.len() as u64;
         let name: Arc<str> = format!("{} (payload at {})", raw.pos.file, raw.pos.offset).into();
         let mut inner = EventReader::payload(

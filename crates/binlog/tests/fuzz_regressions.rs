@@ -1,0 +1,91 @@
+//! Inputs the fuzz targets (`fuzz/`) found crashing, fed through the same three
+//! paths: framing (`EventReader`, with and without CRC checks), decoding
+//! (`EventStream`) and transaction assembly (`TransactionStream`). Errors are
+//! fine; a panic is a failure. Each file and path runs under `catch_unwind` so
+//! one run reports every failing input.
+//!
+//! An input whose bug is an unbounded allocation (a length field trusted
+//! before it is checked against the event) may abort the process instead of
+//! panicking ("memory allocation of N bytes failed"); that also fails the test.
+
+use std::io::Cursor;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+use myreplay_binlog::{EventReader, EventStream, ReaderOptions, StreamOptions, TransactionStream};
+
+const LIMIT: u64 = 1 << 20;
+
+fn stream(data: &[u8]) -> EventStream {
+    let options = StreamOptions {
+        inflate_limit: LIMIT,
+        reader: ReaderOptions {
+            max_event_size: LIMIT,
+            verify_checksums: false,
+        },
+        ..Default::default()
+    };
+    EventStream::from_reader(
+        "fuzz",
+        Cursor::new(data.to_vec()),
+        Some(data.len() as u64),
+        options,
+    )
+}
+
+fn framing(data: &[u8], verify_checksums: bool) {
+    let options = ReaderOptions {
+        max_event_size: LIMIT,
+        verify_checksums,
+    };
+    let len = Some(data.len() as u64);
+    if let Ok(mut reader) = EventReader::new("fuzz", Cursor::new(data.to_vec()), len, options) {
+        while let Ok(Some(_)) = reader.next_event() {}
+    }
+}
+
+fn events(data: &[u8]) {
+    let mut s = stream(data);
+    while let Ok(Some(_)) = s.next_event() {}
+}
+
+fn transactions(data: &[u8]) {
+    let mut t = TransactionStream::new(stream(data));
+    while let Ok(Some(_)) = t.next_item() {}
+}
+
+fn inputs() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_regressions");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "bin"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// A named way of feeding an input through the library.
+type ReadPath = (&'static str, fn(&[u8]));
+
+#[test]
+fn fuzz_regressions_do_not_panic() {
+    let files = inputs();
+    assert!(!files.is_empty(), "no regression inputs found");
+    let paths: [ReadPath; 4] = [
+        ("framing (no CRC)", |d| framing(d, false)),
+        ("framing (CRC)", |d| framing(d, true)),
+        ("EventStream", events),
+        ("TransactionStream", transactions),
+    ];
+    let mut failures = Vec::new();
+    for file in &files {
+        let data = std::fs::read(file).unwrap();
+        for (name, run) in paths {
+            if catch_unwind(AssertUnwindSafe(|| run(&data))).is_err() {
+                failures.push(format!("{} via {name}", file.display()));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "panicked:\n{}", failures.join("\n"));
+}
