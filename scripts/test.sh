@@ -32,6 +32,9 @@ cargo test --workspace --all-targets
 echo "== cargo test --workspace --doc"
 cargo test --workspace --doc
 
+echo "== cargo doc (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+
 echo "== fuzz targets compile (fuzz/ is its own workspace; fuzzing itself: fuzz/README.md)"
 cargo build --manifest-path fuzz/Cargo.toml --bins
 
