@@ -109,6 +109,11 @@ impl Query {
         String::from_utf8_lossy(&self.sql)
     }
 
+    /// The session context from the status variables.
+    pub fn context(&self) -> Result<crate::context::StatementContext, String> {
+        crate::context::StatementContext::parse(&self.status_vars)
+    }
+
     /// What the statement does to a transaction.
     pub fn class(&self) -> QueryClass {
         QueryClass::of(&self.sql)

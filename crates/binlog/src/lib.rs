@@ -23,6 +23,7 @@
 //! # Ok::<(), myreplay_binlog::Error>(())
 //! ```
 
+pub mod context;
 pub mod decode;
 pub mod error;
 pub mod event;
@@ -38,6 +39,7 @@ pub mod stream;
 pub mod transaction;
 pub mod value;
 
+pub use context::StatementContext;
 pub use error::{Error, Position, Result};
 pub use event::{Event, EventData, GtidEvent, Query, QueryClass, RowsEvent, TableMap};
 pub use event_type::{EventType, RowsKind};
