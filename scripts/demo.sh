@@ -103,14 +103,16 @@ ref_gtids=$(grep -cE '^#[0-9]{6} .*[[:space:]]GTID [0-9]+-[0-9]+-[0-9]+' "$WORK/
 ref_rows=$(grep -cE '^### (INSERT INTO|UPDATE|DELETE FROM) ' "$WORK/reference.txt" || true)
 my_events=$(wc -l <"$WORK/events.txt")
 my_trx=$(wc -l <"$WORK/transactions.txt")
+my_rows=$(awk -F'\t' '{ sub(/^rows=/, "", $7); sub(/ .*/, "", $7); n += $7 } END { print n + 0 }' "$WORK/transactions.txt")
 
 step "summary"
 printf '  binlogs:       %d files, %d bytes\n' "${#logs[@]}" "$bytes"
 printf '  events:        myreplay %d lines, mariadb-binlog %d events\n' "$my_events" "$ref_events"
 printf '  transactions:  myreplay %d lines, mariadb-binlog %d GTIDs\n' "$my_trx" "$ref_gtids"
-printf '  row changes:   %d (mariadb-binlog -v)\n' "$ref_rows"
-if [[ $my_events -eq $ref_events && $my_trx -eq $ref_gtids ]]; then
+printf '  row changes:   myreplay %d, mariadb-binlog -v %d\n' "$my_rows" "$ref_rows"
+if [[ $my_events -eq $ref_events && $my_trx -eq $ref_gtids && $my_rows -eq $ref_rows ]]; then
     echo "  counts agree with mariadb-binlog"
 else
-    echo "  counts differ from mariadb-binlog: look at the output above"
+    echo "  counts differ from mariadb-binlog: look at the output above" >&2
+    exit 1
 fi
