@@ -18,7 +18,10 @@ fuzz_target!(|data: &[u8]| {
         },
         ..Default::default()
     };
-    let mut stream =
-        EventStream::from_reader("fuzz", Cursor::new(data.to_vec()), Some(len), options);
+    let Ok(mut stream) =
+        EventStream::from_reader("fuzz", Cursor::new(data.to_vec()), Some(len), options)
+    else {
+        return;
+    };
     while let Ok(Some(_event)) = stream.next_event() {}
 });

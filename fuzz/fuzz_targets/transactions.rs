@@ -18,7 +18,11 @@ fuzz_target!(|data: &[u8]| {
         },
         ..Default::default()
     };
-    let stream = EventStream::from_reader("fuzz", Cursor::new(data.to_vec()), Some(len), options);
+    let Ok(stream) =
+        EventStream::from_reader("fuzz", Cursor::new(data.to_vec()), Some(len), options)
+    else {
+        return;
+    };
     let mut transactions = TransactionStream::new(stream);
     while let Ok(Some(_item)) = transactions.next_item() {}
 });

@@ -58,6 +58,15 @@ enum Source {
 
 type Input = Box<dyn Read + Send>;
 
+impl Source {
+    fn name(&self) -> Arc<str> {
+        match self {
+            Source::Path(p) => p.display().to_string().into(),
+            Source::Reader(name, ..) => name.clone(),
+        }
+    }
+}
+
 /// Decoded events of a sequence of files, in order.
 pub struct EventStream {
     files: Vec<Option<Source>>,
@@ -76,30 +85,11 @@ pub struct EventStream {
 impl EventStream {
     /// Prepares to read `files` in order. Nothing is opened yet.
     pub fn open<P: AsRef<Path>>(files: &[P], options: StreamOptions) -> Result<Self> {
-        if let (Some(start), Some(stop), 1) =
-            (options.start_position, options.stop_position, files.len())
-        {
-            if stop < start {
-                return Err(Error::BadPosition {
-                    at: Position::new(files[0].as_ref().display().to_string(), stop),
-                    reason: format!("stop position {stop} is before start position {start}"),
-                });
-            }
-        }
-        Ok(Self {
-            files: files
-                .iter()
-                .map(|p| Some(Source::Path(p.as_ref().to_path_buf())))
-                .collect(),
-            next_file: 0,
-            reader: None,
-            inner: VecDeque::new(),
-            previous: None,
-            last_rotate: None,
-            options,
-            stopped: false,
-            table_maps: TableMapCache::default(),
-        })
+        let sources = files
+            .iter()
+            .map(|p| Source::Path(p.as_ref().to_path_buf()))
+            .collect();
+        Self::from_sources(sources, options)
     }
 
     /// A stream over one in-memory or piped binlog (fuzzing, stdin). `len`,
@@ -109,9 +99,30 @@ impl EventStream {
         input: impl Read + Send + 'static,
         len: Option<u64>,
         options: StreamOptions,
-    ) -> Self {
-        Self {
-            files: vec![Some(Source::Reader(name.into(), Box::new(input), len))],
+    ) -> Result<Self> {
+        Self::from_sources(
+            vec![Source::Reader(name.into(), Box::new(input), len)],
+            options,
+        )
+    }
+
+    fn from_sources(sources: Vec<Source>, options: StreamOptions) -> Result<Self> {
+        // Start applies to the first file and stop to the last: with one
+        // file, a stop before the start is a mistake, not an empty range.
+        if let (Some(start), Some(stop), [only]) = (
+            options.start_position,
+            options.stop_position,
+            sources.as_slice(),
+        ) {
+            if stop < start {
+                return Err(Error::BadPosition {
+                    at: Position::new(only.name(), stop),
+                    reason: format!("stop position {stop} is before start position {start}"),
+                });
+            }
+        }
+        Ok(Self {
+            files: sources.into_iter().map(Some).collect(),
             next_file: 0,
             reader: None,
             inner: VecDeque::new(),
@@ -120,7 +131,7 @@ impl EventStream {
             options,
             stopped: false,
             table_maps: TableMapCache::default(),
-        }
+        })
     }
 
     /// The next decoded event; `Ok(None)` after the last event of the last
@@ -186,8 +197,8 @@ impl EventStream {
         let first = self.next_file == 0;
         self.next_file += 1;
         let mut reader = match source {
-            Source::Path(path) => {
-                let name: Arc<str> = path.display().to_string().into();
+            Source::Path(ref path) => {
+                let name = source.name();
                 let io_err = |source| Error::Io {
                     file: name.clone(),
                     source,

@@ -31,6 +31,7 @@ fn stream(data: &[u8]) -> EventStream {
         Some(data.len() as u64),
         options,
     )
+    .expect("no positions given: the stream opens")
 }
 
 fn framing(data: &[u8], verify_checksums: bool) {
