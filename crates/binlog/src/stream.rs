@@ -203,7 +203,7 @@ impl EventStream {
                     file: name.clone(),
                     source,
                 };
-                let file = std::fs::File::open(&path).map_err(io_err)?;
+                let file = std::fs::File::open(path).map_err(io_err)?;
                 let len = file.metadata().map_err(io_err)?.len();
                 EventReader::new(
                     name.clone(),
