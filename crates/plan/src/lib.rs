@@ -1,7 +1,25 @@
 //! Dependency analysis: which transactions may run at the same time.
 //!
-//! Placeholder for issue 3: key sets per transaction, barriers, and a
-//! schedule whose every execution equals serial replay. It depends on the
-//! binlog crate only; it never does I/O.
+//! The contract: every execution that respects the plan leaves the target in
+//! the same state as replaying the transactions one by one in binlog order.
+//! The crate does no I/O: it takes transactions from the binlog crate and a
+//! [`Schema`] passed in as data, and hands out [`Unit`]s of work.
+//!
+//! - [`schema`]: tables, keys, collations, foreign keys, triggers.
+//! - [`key`] / [`keyset`]: each transaction's keys (primary and unique key
+//!   values, foreign-key references, table and index scopes, barriers).
+//! - [`schedule`]: the dependency-graph scheduler [`Graph`] and its serial
+//!   twin [`Serial`], behind the [`Scheduler`] trait.
+
+pub mod key;
+pub mod keyset;
+pub mod schedule;
+pub mod schema;
+
+pub use keyset::{BarrierCause, CoarseReason, KeySet, KeySetBuilder};
+pub use schedule::{Graph, Limits, PlannedTxn, Scheduler, Serial, Unit, UnitId};
+pub use schema::{
+    Collation, Column, FkAction, ForeignKey, Index, IndexPart, Schema, Table, TableName,
+};
 
 pub use myreplay_binlog as binlog;
