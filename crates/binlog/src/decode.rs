@@ -57,9 +57,12 @@ impl TableMapCache {
         }
         let tme: TableMapEvent<'_> = mysql_common_event(raw, format)?;
         let columns = crate::value::columns_from_table_map(&tme).map_err(|e| e.to_string())?;
+        let primary_key =
+            crate::value::primary_key_from_table_map(&tme).map_err(|e| e.to_string())?;
         let map = Arc::new(TableMap {
             event: tme.into_owned(),
             columns,
+            primary_key,
         });
         if self.maps.len() >= Self::MAX_TABLES {
             self.maps.clear();

@@ -216,6 +216,9 @@ pub struct TableMap {
     pub event: TableMapEvent<'static>,
     /// Type, metadata, signedness and charset of every column.
     pub columns: Vec<ColumnDef>,
+    /// The primary key (column, prefix length) when the optional metadata
+    /// names it (MySQL `binlog_row_metadata=FULL`).
+    pub primary_key: Option<Vec<(usize, Option<u32>)>>,
 }
 
 impl std::ops::Deref for TableMap {

@@ -11,11 +11,16 @@
 //! - [`schedule`]: the dependency-graph scheduler [`Graph`] and its serial
 //!   twin [`Serial`], behind the [`Scheduler`] trait.
 
+pub mod analysis;
+pub mod ddl;
+pub mod from_binlog;
 pub mod key;
 pub mod keyset;
 pub mod schedule;
 pub mod schema;
 
+pub use analysis::{Analysis, Parallelism};
+pub use from_binlog::{BinlogPlanner, KeySource, PlanError, PlannedTransaction};
 pub use keyset::{BarrierCause, CoarseReason, KeySet, KeySetBuilder};
 pub use schedule::{Graph, Limits, PlannedTxn, Scheduler, Serial, Unit, UnitId};
 pub use schema::{

@@ -11,6 +11,8 @@ use super::{ColumnDef, ValueError};
 const SIGNEDNESS: u8 = 1;
 const DEFAULT_CHARSET: u8 = 2;
 const COLUMN_CHARSET: u8 = 3;
+const SIMPLE_PRIMARY_KEY: u8 = 8;
+const PRIMARY_KEY_WITH_PREFIX: u8 = 9;
 const ENUM_AND_SET_DEFAULT_CHARSET: u8 = 10;
 const ENUM_AND_SET_COLUMN_CHARSET: u8 = 11;
 
@@ -36,6 +38,63 @@ pub fn columns_from_table_map(tme: &TableMapEvent<'_>) -> Result<Vec<ColumnDef>,
     let metadata = r.take_u64(meta_len, "column metadata")?;
     let nulls = r.take(count.div_ceil(8), "null bitmap")?;
     columns_from_parts(types, metadata, nulls, r.rest())
+}
+
+/// The primary key a table map's optional metadata names (MySQL 8
+/// `binlog_row_metadata=FULL`): column positions with their prefix length.
+/// `None` when the metadata does not say.
+pub fn primary_key_from_table_map(
+    tme: &TableMapEvent<'_>,
+) -> Result<Option<Vec<(usize, Option<u32>)>>, ValueError> {
+    let mut body = Vec::new();
+    tme.serialize(&mut body);
+    let mut r = Reader::new(&body);
+    r.take(8, "table id and flags")?;
+    let db_len = r.u8("schema name length")?;
+    r.take(usize::from(db_len) + 1, "schema name")?;
+    let table_len = r.u8("table name length")?;
+    r.take(usize::from(table_len) + 1, "table name")?;
+    let count = r.lenenc("column count")?;
+    let count = usize::try_from(count)
+        .ok()
+        .filter(|c| *c <= r.remaining())
+        .ok_or_else(|| bad_map(format!("column count {count} exceeds the event")))?;
+    r.take(count, "column types")?;
+    let meta_len = r.lenenc("metadata length")?;
+    r.take_u64(meta_len, "column metadata")?;
+    r.take(count.div_ceil(8), "null bitmap")?;
+    let column = |v: u64| {
+        usize::try_from(v)
+            .ok()
+            .filter(|c| *c < count)
+            .ok_or_else(|| bad_map(format!("primary key column {v} of {count}")))
+    };
+    while r.remaining() > 0 {
+        let field = r.u8("optional metadata type")?;
+        let len = r.lenenc("optional metadata length")?;
+        let value = r.take_u64(len, "optional metadata value")?;
+        let mut v = Reader::new(value);
+        let mut key = vec![];
+        match field {
+            SIMPLE_PRIMARY_KEY => {
+                while v.remaining() > 0 {
+                    key.push((column(v.lenenc("primary key column")?)?, None));
+                }
+                return Ok(Some(key));
+            }
+            PRIMARY_KEY_WITH_PREFIX => {
+                while v.remaining() > 0 {
+                    let c = column(v.lenenc("primary key column")?)?;
+                    let prefix = v.lenenc("primary key prefix")?;
+                    let prefix = u32::try_from(prefix).ok().filter(|p| *p > 0);
+                    key.push((c, prefix));
+                }
+                return Ok(Some(key));
+            }
+            _ => {}
+        }
+    }
+    Ok(None)
 }
 
 /// Builds column definitions from the raw pieces of a table map event body: the column type

@@ -1,0 +1,247 @@
+//! Key sets for transactions read from binlogs.
+//!
+//! [`BinlogPlanner`] is fed the items of a [`TransactionStream`] and returns,
+//! at each transaction's end, its key set. Row images are decoded against
+//! their table maps; the key information comes from one of two places:
+//!
+//! - **a schema** (read from a server holding the tables, e.g. the restored
+//!   backup): exact primary, unique and foreign keys and collations. After a
+//!   DDL, the tables it names (or all, when the statement is not understood)
+//!   are keyed at table level until [`BinlogPlanner::set_table`] gives their
+//!   new definition.
+//! - **offline**: only what TABLE_MAP metadata says: the primary key under
+//!   MySQL's `binlog_row_metadata=FULL`, else nothing (table-level keys).
+//!   Unique secondary keys and foreign keys are not in the binlog: an offline
+//!   plan of tables that have them may be too optimistic; apply never plans
+//!   offline.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+
+use myreplay_binlog::{
+    EventData, Item, QueryClass, TableMap, TransactionKind, TransactionStream, TransactionSummary,
+};
+
+use crate::ddl::affected_tables;
+use crate::keyset::{BarrierCause, CoarseReason, KeySet, KeySetBuilder};
+use crate::schema::{Collation, Column, Index, IndexPart, Schema, Table, TableName};
+
+/// A transaction with its keys.
+#[derive(Debug, Clone)]
+pub struct PlannedTransaction {
+    pub summary: TransactionSummary,
+    pub keys: KeySet,
+    /// Tables keyed at table level in this transaction, and why.
+    pub coarse: Vec<(TableName, CoarseReason)>,
+}
+
+/// Where key information comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeySource {
+    /// Read from a server's information_schema.
+    Server,
+    /// TABLE_MAP metadata only.
+    Offline,
+}
+
+/// Turns transactions into key sets.
+pub struct BinlogPlanner {
+    schema: Schema,
+    source: KeySource,
+    /// Tables whose definition a DDL changed and nobody re-read.
+    stale: HashSet<TableName>,
+    all_stale: bool,
+    /// Offline: tables derived from TABLE_MAP metadata, by table map identity.
+    derived: HashMap<usize, (Arc<TableMap>, Arc<Table>)>,
+    builder: Option<KeySetBuilder>,
+    max_keys: usize,
+    /// Every table keyed at table level so far, with the reasons.
+    pub coarse_tables: BTreeMap<TableName, BTreeSet<CoarseReason>>,
+}
+
+/// An error planning a transaction (a rows event that does not decode).
+#[derive(Debug, thiserror::Error)]
+#[error("{at}: {reason}")]
+pub struct PlanError {
+    pub at: myreplay_binlog::Position,
+    pub reason: String,
+}
+
+impl BinlogPlanner {
+    /// Plans with exact keys from `schema` (read from a server).
+    pub fn with_schema(schema: Schema) -> Self {
+        Self::new(schema, KeySource::Server)
+    }
+
+    /// Plans from TABLE_MAP metadata only.
+    pub fn offline() -> Self {
+        Self::new(Schema::new(), KeySource::Offline)
+    }
+
+    fn new(schema: Schema, source: KeySource) -> Self {
+        Self {
+            schema,
+            source,
+            stale: HashSet::new(),
+            all_stale: false,
+            derived: HashMap::new(),
+            builder: None,
+            max_keys: 1 << 20,
+            coarse_tables: BTreeMap::new(),
+        }
+    }
+
+    pub fn source(&self) -> KeySource {
+        self.source
+    }
+
+    /// Value keys beyond which one transaction is keyed by its tables.
+    pub fn set_max_keys(&mut self, n: usize) {
+        self.max_keys = n;
+    }
+
+    /// A table's definition, read again after a DDL.
+    pub fn set_table(&mut self, table: Table) {
+        self.stale.remove(&table.name);
+        self.schema.insert(table);
+        self.schema.link_foreign_keys();
+    }
+
+    /// Marks every table as changed (after a DDL not understood) until set again.
+    pub fn all_tables_changed(&mut self) {
+        self.all_stale = true;
+    }
+
+    /// Feeds one item of `txns`; at a transaction's end returns its keys.
+    pub fn feed(
+        &mut self,
+        item: &Item,
+        txns: &TransactionStream,
+    ) -> Result<Option<PlannedTransaction>, PlanError> {
+        match item {
+            Item::Bookkeeping(_) => Ok(None),
+            Item::Begin(_) => {
+                self.builder = Some(KeySetBuilder::new(self.max_keys));
+                Ok(None)
+            }
+            Item::Event(event) => {
+                let builder = self.builder.get_or_insert_with(KeySetBuilder::default);
+                match &event.data {
+                    EventData::Query(q) => match q.class() {
+                        QueryClass::Dml => builder.barrier(BarrierCause::Statement),
+                        QueryClass::Ddl => {
+                            builder.barrier(BarrierCause::Ddl);
+                            match affected_tables(&q.sql_lossy(), &q.schema) {
+                                Some(tables) => self.stale.extend(tables),
+                                None => self.all_stale = true,
+                            }
+                        }
+                        QueryClass::Xa(_) => builder.barrier(BarrierCause::Xa),
+                        _ => {}
+                    },
+                    EventData::LoadData => builder.barrier(BarrierCause::Statement),
+                    EventData::Rows(rows) => {
+                        let map = txns.table_map(rows.table_id).ok_or_else(|| PlanError {
+                            at: event.raw.pos.clone(),
+                            reason: format!("no TABLE_MAP for table id {}", rows.table_id),
+                        })?;
+                        let name = TableName::new(&map.database_name(), &map.table_name());
+                        let table = self.table_for(&name, map);
+                        let builder = self.builder.get_or_insert_with(KeySetBuilder::default);
+                        let decoded = rows.rows(map).map_err(|e| PlanError {
+                            at: event.raw.pos.clone(),
+                            reason: e.to_string(),
+                        })?;
+                        for images in decoded {
+                            let images = images.map_err(|e| PlanError {
+                                at: event.raw.pos.clone(),
+                                reason: e.to_string(),
+                            })?;
+                            builder.add_row(
+                                &name,
+                                table.as_deref(),
+                                rows.kind,
+                                images.before.as_deref(),
+                                images.after.as_deref(),
+                            );
+                        }
+                    }
+                    _ => {}
+                }
+                Ok(None)
+            }
+            Item::End(summary) => {
+                let mut builder = self.builder.take().unwrap_or_default();
+                if summary.kind == TransactionKind::Xa {
+                    builder.barrier(BarrierCause::Xa);
+                }
+                let (keys, coarse) = builder.finish();
+                for (t, r) in &coarse {
+                    self.coarse_tables.entry(t.clone()).or_default().insert(*r);
+                }
+                Ok(Some(PlannedTransaction {
+                    summary: summary.clone(),
+                    keys,
+                    coarse,
+                }))
+            }
+        }
+    }
+
+    /// The key information for a table, or `None` for table-level keys.
+    fn table_for(&mut self, name: &TableName, map: &Arc<TableMap>) -> Option<Arc<Table>> {
+        match self.source {
+            KeySource::Server => {
+                if self.all_stale || self.stale.contains(name) {
+                    return None;
+                }
+                let t = self.schema.table(name)?;
+                // The binlog's table has other columns than the schema's: the
+                // schema is not the one these rows were written with.
+                (t.columns.len() == map.columns.len()).then(|| t.clone())
+            }
+            KeySource::Offline => {
+                let id = Arc::as_ptr(map) as usize;
+                if let Some((_, t)) = self.derived.get(&id) {
+                    return Some(t.clone());
+                }
+                let pk = map.primary_key.as_ref()?;
+                let table = Arc::new(derive_table(name, map, pk));
+                if self.derived.len() > 4096 {
+                    self.derived.clear();
+                }
+                self.derived.insert(id, (map.clone(), table.clone()));
+                Some(table)
+            }
+        }
+    }
+}
+
+/// A table from TABLE_MAP metadata: columns (collation unknown unless the
+/// column is binary) and the primary key.
+fn derive_table(name: &TableName, map: &TableMap, pk: &[(usize, Option<u32>)]) -> Table {
+    let columns = map
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Column {
+            name: format!("@{}", i + 1),
+            collation: if c.charset == Some(63) {
+                Collation::Binary
+            } else {
+                Collation::Unknown
+            },
+            nullable: c.nullable,
+        })
+        .collect();
+    let mut t = Table::new(name.clone(), columns);
+    t.primary_key = Some(Index {
+        name: "PRIMARY".into(),
+        parts: pk
+            .iter()
+            .map(|&(column, prefix)| IndexPart { column, prefix })
+            .collect(),
+    });
+    t
+}
