@@ -3,4 +3,11 @@
 //! The only layer that talks to a server. It depends on the planner, which
 //! depends on the binlog reader.
 
+pub mod connect;
+pub mod error;
+pub mod schema_loader;
+
+pub use connect::{ConnectOptions, Endpoint};
+pub use error::ApplyError;
 pub use myreplay_plan as plan;
+pub use schema_loader::load_schema;

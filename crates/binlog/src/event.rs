@@ -218,7 +218,7 @@ pub struct TableMap {
     pub columns: Vec<ColumnDef>,
     /// The primary key (column, prefix length) when the optional metadata
     /// names it (MySQL `binlog_row_metadata=FULL`).
-    pub primary_key: Option<Vec<(usize, Option<u32>)>>,
+    pub primary_key: Option<crate::value::KeyColumns>,
 }
 
 impl std::ops::Deref for TableMap {

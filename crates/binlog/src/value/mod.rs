@@ -36,7 +36,9 @@ pub use row::{
     count_rows, count_rows_event, decode_rows, decode_rows_event, RowImage, RowImages, Rows,
     RowsLayout,
 };
-pub use table_map::{columns_from_parts, columns_from_table_map, primary_key_from_table_map};
+pub use table_map::{
+    columns_from_parts, columns_from_table_map, primary_key_from_table_map, KeyColumns,
+};
 
 /// One decoded column value.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -40,12 +40,15 @@ pub fn columns_from_table_map(tme: &TableMapEvent<'_>) -> Result<Vec<ColumnDef>,
     columns_from_parts(types, metadata, nulls, r.rest())
 }
 
+/// Key columns: (column position, prefix length).
+pub type KeyColumns = Vec<(usize, Option<u32>)>;
+
 /// The primary key a table map's optional metadata names (MySQL 8
 /// `binlog_row_metadata=FULL`): column positions with their prefix length.
 /// `None` when the metadata does not say.
 pub fn primary_key_from_table_map(
     tme: &TableMapEvent<'_>,
-) -> Result<Option<Vec<(usize, Option<u32>)>>, ValueError> {
+) -> Result<Option<KeyColumns>, ValueError> {
     let mut body = Vec::new();
     tme.serialize(&mut body);
     let mut r = Reader::new(&body);
