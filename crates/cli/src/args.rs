@@ -19,6 +19,100 @@ pub enum Command {
     Events(ReadArgs),
     /// List the transactions of binlog files, one line per transaction.
     Transactions(ReadArgs),
+    /// Analyse what may run in parallel: barriers, table-level keys, critical path, speedups.
+    #[command(disable_help_flag = true)]
+    Plan(PlanArgs),
+}
+
+/// `myreplay plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    /// Databases whose schema to read from the server (default: all but the system ones).
+    #[arg(long = "database", value_name = "DB")]
+    pub database: Vec<String>,
+    /// Print help.
+    #[arg(long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
+}
+
+/// Connection options, named like the mysql client's. Without any of them,
+/// commands that can work offline do.
+#[derive(Debug, Args)]
+pub struct ConnArgs {
+    /// Server host.
+    #[arg(short = 'h', long, value_name = "HOST")]
+    pub host: Option<String>,
+    /// Server TCP port.
+    #[arg(short = 'P', long, value_name = "PORT")]
+    pub port: Option<u16>,
+    /// User.
+    #[arg(short = 'u', long, value_name = "USER")]
+    pub user: Option<String>,
+    /// Password. `-p` or `--password` alone asks for it on the terminal;
+    /// MYSQL_PWD is read when neither is given. A password written on the
+    /// command line is visible to other users of the machine.
+    #[arg(long = "password", value_name = "PASSWORD", num_args = 0..=1, default_missing_value = "", require_equals = true)]
+    pub password: Option<String>,
+    /// Unix socket.
+    #[arg(short = 'S', long, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+}
+
+impl ConnArgs {
+    /// The connection options, or `None` when no server was named.
+    pub fn options(&self) -> anyhow::Result<Option<myreplay_apply::ConnectOptions>> {
+        if self.host.is_none()
+            && self.port.is_none()
+            && self.socket.is_none()
+            && self.user.is_none()
+        {
+            return Ok(None);
+        }
+        let password = match self.password.as_deref() {
+            Some("") => Some(rpassword::prompt_password("Enter password: ")?),
+            Some(p) => {
+                eprintln!(
+                    "myreplay: warning: using a password on the command line can be insecure"
+                );
+                Some(p.to_string())
+            }
+            None => std::env::var("MYSQL_PWD").ok(),
+        };
+        Ok(Some(myreplay_apply::ConnectOptions {
+            host: self.host.clone(),
+            port: self.port,
+            user: self.user.clone(),
+            password,
+            socket: self.socket.clone(),
+        }))
+    }
+}
+
+/// Rewrites the mysql client's `-p` forms for clap: `-p` alone becomes
+/// `--password` (prompt), `-pSECRET` becomes `--password=SECRET`.
+pub fn normalize_password_flag(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Vec<std::ffi::OsString> {
+    let mut out = vec![];
+    let mut files = false;
+    for a in args {
+        let s = a.to_string_lossy();
+        if files || s == "--" {
+            files = true;
+            out.push(a);
+        } else if s == "-p" {
+            out.push("--password".into());
+        } else if let Some(rest) = s.strip_prefix("-p").filter(|r| !r.starts_with('-')) {
+            out.push(format!("--password={rest}").into());
+        } else {
+            out.push(a);
+        }
+    }
+    out
 }
 
 /// Which files to read, and which part of them.

@@ -17,6 +17,8 @@ pub const CORRUPT: i32 = 5;
 pub const UNSUPPORTED: i32 = 6;
 /// The files or positions given do not make a valid sequence.
 pub const USAGE: i32 = 7;
+/// The server could not be reached, or refused a query.
+pub const SERVER: i32 = 8;
 
 /// The exit code for a library error.
 pub fn code(e: &Error) -> i32 {
@@ -37,13 +39,17 @@ pub fn code(e: &Error) -> i32 {
     }
 }
 
-/// Prints the error (one line, file, offset and reason) and returns the exit code.
-pub fn report(result: Result<(), Error>) -> i32 {
-    match result {
-        Ok(()) => OK,
-        Err(e) => {
-            eprintln!("myreplay: error: {e}");
-            code(&e)
-        }
+/// Prints the error (one line: file, offset and reason) and returns the exit code.
+pub fn report(result: anyhow::Result<()>) -> i32 {
+    let Err(e) = result else { return OK };
+    eprintln!("myreplay: error: {e:#}");
+    if let Some(e) = e.downcast_ref::<Error>() {
+        code(e)
+    } else if e.downcast_ref::<myreplay_plan::PlanError>().is_some() {
+        CORRUPT
+    } else if e.downcast_ref::<myreplay_apply::ApplyError>().is_some() {
+        SERVER
+    } else {
+        FAILURE
     }
 }

@@ -4,15 +4,17 @@
 mod args;
 mod events;
 mod exit;
+mod plan;
 mod transactions;
 
 use clap::Parser;
 
 fn main() {
-    let args = args::Cli::parse();
+    let args = args::Cli::parse_from(args::normalize_password_flag(std::env::args_os()));
     let result = match &args.command {
-        args::Command::Events(a) => events::run(a),
-        args::Command::Transactions(a) => transactions::run(a),
+        args::Command::Events(a) => events::run(a).map_err(anyhow::Error::from),
+        args::Command::Transactions(a) => transactions::run(a).map_err(anyhow::Error::from),
+        args::Command::Plan(a) => plan::run(a),
     };
     std::process::exit(exit::report(result));
 }

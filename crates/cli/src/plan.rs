@@ -1,0 +1,225 @@
+//! `myreplay plan`: what the dependency analysis finds in binlogs.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use myreplay_binlog::{EventStream, TransactionStream};
+use myreplay_plan::{Analysis, BarrierCause, BinlogPlanner, CoarseReason, KeySource, Parallelism};
+use serde::Serialize;
+
+use crate::args::PlanArgs;
+
+const WORKERS: [usize; 5] = [1, 2, 4, 8, 16];
+
+#[derive(Serialize)]
+struct Largest {
+    ordinal: u64,
+    gtid: Option<String>,
+    file: String,
+    offset: u64,
+    rows: u64,
+}
+
+#[derive(Serialize)]
+struct Report {
+    key_source: KeySource,
+    transactions: u64,
+    rows: u64,
+    /// Barrier transactions (run alone), total.
+    barriers: u64,
+    barriers_by_cause: BTreeMap<BarrierCause, u64>,
+    /// Tables keyed at table level, and why.
+    table_level_keys: BTreeMap<String, Vec<CoarseReason>>,
+    keyless_tables: Vec<String>,
+    cascade_chains: Vec<String>,
+    tables_with_triggers: Vec<String>,
+    largest_transactions: Vec<Largest>,
+    critical_path: u64,
+    /// Workers -> speedup over one worker.
+    speedup: BTreeMap<usize, f64>,
+    warnings: Vec<String>,
+}
+
+pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
+    let (mut planner, schema_notes) = match args.conn.options()? {
+        Some(opts) => {
+            let mut conn = opts.conn()?;
+            let schema = myreplay_apply::load_schema(&mut conn, &args.database)?;
+            let notes = SchemaNotes::of(&schema);
+            (BinlogPlanner::with_schema(schema), notes)
+        }
+        None => (BinlogPlanner::offline(), SchemaNotes::default()),
+    };
+    let events = EventStream::open(&args.read.files, args.read.stream_options())?;
+    let mut txns = TransactionStream::new(events);
+    let mut analysis = Analysis::new(&WORKERS, 100_000);
+    let (mut transactions, mut rows, mut barriers) = (0u64, 0u64, 0u64);
+    let mut by_cause = BTreeMap::new();
+    let mut largest: Vec<Largest> = vec![];
+    while let Some(item) = txns.next_item()? {
+        let Some(p) = planner.feed(&item, &txns)? else {
+            continue;
+        };
+        transactions += 1;
+        rows += p.summary.rows;
+        if let Some(cause) = p.keys.barrier {
+            barriers += 1;
+            *by_cause.entry(cause).or_insert(0) += 1;
+        }
+        analysis.push(&p.keys, p.summary.rows);
+        if largest.len() < 5 || p.summary.rows > largest.last().map_or(0, |l| l.rows) {
+            largest.push(Largest {
+                ordinal: p.summary.ordinal,
+                gtid: p.summary.gtid.as_ref().map(|g| g.to_string()),
+                file: p.summary.start.file.to_string(),
+                offset: p.summary.start.offset,
+                rows: p.summary.rows,
+            });
+            largest.sort_by(|a, b| b.rows.cmp(&a.rows).then(a.ordinal.cmp(&b.ordinal)));
+            largest.truncate(5);
+        }
+    }
+    let Parallelism {
+        critical_path,
+        speedup,
+        ..
+    } = analysis.finish();
+    let table_level_keys: BTreeMap<String, Vec<CoarseReason>> = planner
+        .coarse_tables
+        .iter()
+        .map(|(t, r)| (t.to_string(), r.iter().copied().collect()))
+        .collect();
+    let mut keyless: Vec<String> = planner
+        .coarse_tables
+        .iter()
+        .filter(|(_, r)| r.contains(&CoarseReason::NoKey))
+        .map(|(t, _)| t.to_string())
+        .collect();
+    keyless.extend(
+        schema_notes
+            .keyless
+            .iter()
+            .filter(|t| !keyless.contains(t))
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    let mut warnings = vec![];
+    if planner.source() == KeySource::Offline {
+        warnings.push(
+            "offline plan: key information comes from TABLE_MAP metadata only (primary keys under MySQL binlog_row_metadata=FULL); unique secondary keys and foreign keys are not in binlogs, so tables that have them may be planned too optimistically. Give -h/-P/-u/-p or -S of a server holding the schema (e.g. the restored backup) for exact keys".into(),
+        );
+    }
+    let report = Report {
+        key_source: planner.source(),
+        transactions,
+        rows,
+        barriers,
+        barriers_by_cause: by_cause,
+        table_level_keys,
+        keyless_tables: keyless,
+        cascade_chains: schema_notes.cascades,
+        tables_with_triggers: schema_notes.triggers,
+        largest_transactions: largest,
+        critical_path,
+        speedup: speedup.into_iter().collect(),
+        warnings,
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let written = if args.read.json {
+        serde_json::to_writer(&mut out, &report)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out))
+    } else {
+        print_text(&mut out, &report)
+    };
+    // A closed pipe (`| head`) is not an error.
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+/// Facts about the schema itself (not the binlog).
+#[derive(Default)]
+struct SchemaNotes {
+    keyless: Vec<String>,
+    cascades: Vec<String>,
+    triggers: Vec<String>,
+}
+
+impl SchemaNotes {
+    fn of(schema: &myreplay_plan::Schema) -> Self {
+        let mut n = SchemaNotes::default();
+        for t in schema.tables() {
+            if !t.has_usable_key() {
+                n.keyless.push(t.name.to_string());
+            }
+            if t.has_triggers {
+                n.triggers.push(t.name.to_string());
+            }
+            for fk in t.referenced_by.iter().filter(|fk| fk.cascades()) {
+                n.cascades.push(format!(
+                    "{} -> {} (ON DELETE {:?}, ON UPDATE {:?})",
+                    fk.parent, fk.child, fk.on_delete, fk.on_update
+                ));
+            }
+        }
+        n.keyless.sort();
+        n.cascades.sort();
+        n.triggers.sort();
+        n
+    }
+}
+
+fn print_text(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
+    writeln!(out, "key source:        {:?}", r.key_source)?;
+    writeln!(out, "transactions:      {}", r.transactions)?;
+    writeln!(out, "row changes:       {}", r.rows)?;
+    writeln!(
+        out,
+        "barriers:          {} {:?}",
+        r.barriers, r.barriers_by_cause
+    )?;
+    writeln!(out, "critical path:     {} transactions", r.critical_path)?;
+    let s: Vec<String> = r
+        .speedup
+        .iter()
+        .map(|(w, x)| format!("{w}: {x:.2}x"))
+        .collect();
+    writeln!(out, "speedup (workers): {}", s.join(", "))?;
+    if !r.table_level_keys.is_empty() {
+        writeln!(out, "table-level keys:")?;
+        for (t, why) in &r.table_level_keys {
+            writeln!(out, "  {t}: {why:?}")?;
+        }
+    }
+    for (title, list) in [
+        ("tables without a usable key", &r.keyless_tables),
+        ("cascading foreign keys", &r.cascade_chains),
+        ("tables with triggers", &r.tables_with_triggers),
+    ] {
+        if !list.is_empty() {
+            writeln!(out, "{title}:")?;
+            for x in list {
+                writeln!(out, "  {x}")?;
+            }
+        }
+    }
+    writeln!(out, "largest transactions:")?;
+    for l in &r.largest_transactions {
+        writeln!(
+            out,
+            "  #{} {} {} at {}: {} rows",
+            l.ordinal,
+            l.gtid.as_deref().unwrap_or("-"),
+            l.file,
+            l.offset,
+            l.rows
+        )?;
+    }
+    for w in &r.warnings {
+        writeln!(out, "warning: {w}")?;
+    }
+    Ok(())
+}
