@@ -1,0 +1,377 @@
+//! Test support: a private, throw-away MariaDB server (PRIMER section 6; the
+//! shell version is `scripts/lib/mariadb.sh`).
+//!
+//! ```ignore
+//! mod support;
+//! let db = support::PrivateMariaDb::start();
+//! let mut conn = db.conn();
+//! db.exec("CREATE DATABASE shop");
+//! ```
+//!
+//! Everything the server writes lives in one temporary directory, removed
+//! when the [`PrivateMariaDb`] is dropped:
+//!
+//! ```text
+//! DIR/data/        datadir (binlogs are DIR/data/binlog.NNNNNN)
+//! DIR/sock         unix socket          DIR/error.log    server error log
+//! DIR/tmp/         server tmpdir        DIR/mariadbd.out stdout/stderr
+//! ```
+//!
+//! A missing MariaDB is a failure, never a skip: `bash scripts/test.sh`
+//! installs it.
+
+#![allow(dead_code)] // each test binary uses a different part of it
+
+use std::fs;
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::thread::sleep;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use myreplay_apply::ConnectOptions;
+use mysql::prelude::Queryable;
+use mysql::Conn;
+
+/// How long the server may take to accept connections.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a clean shutdown may take before the server is killed.
+const STOP_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A MariaDB server of its own, listening on a unix socket and on a free
+/// TCP port of 127.0.0.1, with ROW binlogs (`binlog.NNNNNN`) and
+/// utf8mb4 as the server character set. Root has no password.
+pub struct PrivateMariaDb {
+    dir: PathBuf,
+    port: u16,
+    child: Option<Child>,
+}
+
+impl PrivateMariaDb {
+    /// Starts a server with the default options (see the type).
+    pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Starts a server; `extra` options go to mariadbd after the defaults
+    /// (so they win), e.g. `["--binlog-row-image=MINIMAL"]`.
+    pub fn start_with(extra: &[&str]) -> Self {
+        let mariadbd = find_program("mariadbd");
+        let install_db = find_program("mariadb-install-db");
+        let dir = make_temp_dir();
+        let mut db = PrivateMariaDb {
+            dir,
+            port: 0,
+            child: None,
+        };
+        fs::create_dir_all(db.dir.join("tmp")).expect("creating the server's tmpdir");
+
+        let user_opt: Vec<&str> = if running_as_root() {
+            vec!["--user=root"]
+        } else {
+            vec![]
+        };
+
+        let install_log = db.dir.join("install-db.log");
+        let out = Command::new(&install_db)
+            .arg("--no-defaults")
+            .args(&user_opt)
+            .arg(format!("--datadir={}", db.datadir().display()))
+            .arg("--auth-root-authentication-method=normal")
+            .arg("--skip-test-db")
+            // Its own tmpdir: bootstraps running at the same time in a shared
+            // /tmp collide on temporary table names (ERROR 1051 on
+            // mysql.tmp_user_sys).
+            .arg(format!("--tmpdir={}", db.dir.join("tmp").display()))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", install_db.display()));
+        let _ = fs::write(&install_log, [&out.stdout[..], &out.stderr[..]].concat());
+        if !out.status.success() {
+            panic!(
+                "{} failed ({}):\n{}{}",
+                install_db.display(),
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+
+        // A free port can be taken by someone else before mariadbd binds it:
+        // try a few.
+        for attempt in 1..=3 {
+            db.port = free_port();
+            let _ = fs::write(db.error_log(), b"");
+            let out = fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(db.dir.join("mariadbd.out"))
+                .expect("creating mariadbd.out");
+            let child = Command::new(&mariadbd)
+                .arg("--no-defaults")
+                .args(&user_opt)
+                .arg(format!("--datadir={}", db.datadir().display()))
+                .arg(format!("--socket={}", db.socket().display()))
+                .arg(format!(
+                    "--pid-file={}",
+                    db.dir.join("mariadbd.pid").display()
+                ))
+                .arg(format!("--tmpdir={}", db.dir.join("tmp").display()))
+                .arg(format!("--log-error={}", db.error_log().display()))
+                .arg(format!("--port={}", db.port))
+                .arg("--bind-address=127.0.0.1")
+                .arg("--skip-name-resolve")
+                .arg("--log-bin=binlog")
+                .arg("--server-id=1")
+                .arg("--binlog-format=ROW")
+                .arg("--character-set-server=utf8mb4")
+                .arg("--collation-server=utf8mb4_general_ci")
+                .args(extra)
+                .stdin(Stdio::null())
+                .stdout(out.try_clone().expect("dup mariadbd.out"))
+                .stderr(out)
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot run {}: {e}", mariadbd.display()));
+            db.child = Some(child);
+            match db.wait_until_up() {
+                Ok(()) => return db,
+                Err(exited) => {
+                    db.child = None;
+                    let log = db.error_log_tail(200);
+                    let port_taken = log.contains("Address already in use")
+                        || log.contains("Do you already have another server running on port");
+                    if port_taken && attempt < 3 {
+                        continue;
+                    }
+                    panic!(
+                        "mariadbd in {} exited ({exited}) before accepting connections; \
+                         tail of its error log:\n{}",
+                        db.dir.display(),
+                        db.error_log_tail(40)
+                    );
+                }
+            }
+        }
+        unreachable!("the loop returns or panics")
+    }
+
+    /// Waits until `SELECT 1` works. Err(exit status) when mariadbd exits
+    /// first; panics (after stopping it) when it is still not up after
+    /// [`START_TIMEOUT`].
+    fn wait_until_up(&mut self) -> Result<(), String> {
+        let started = Instant::now();
+        let mut last_error = String::from("no connection attempted");
+        loop {
+            let child = self.child.as_mut().expect("a server was started");
+            if let Some(status) = child.try_wait().expect("waiting for mariadbd") {
+                return Err(status.to_string());
+            }
+            if self.socket().exists() {
+                match self.options().conn() {
+                    Ok(mut conn) => match conn.query_drop("SELECT 1") {
+                        Ok(()) => return Ok(()),
+                        Err(e) => last_error = e.to_string(),
+                    },
+                    Err(e) => last_error = e.to_string(),
+                }
+            }
+            if started.elapsed() > START_TIMEOUT {
+                self.stop();
+                panic!(
+                    "mariadbd in {} did not accept connections within {} s (last error: {last_error}); \
+                     tail of its error log:\n{}",
+                    self.dir.display(),
+                    START_TIMEOUT.as_secs(),
+                    self.error_log_tail(40)
+                );
+            }
+            sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Connection options for root over the unix socket.
+    pub fn options(&self) -> ConnectOptions {
+        ConnectOptions::socket(self.socket(), "root")
+    }
+
+    /// Connection options for root over TCP (127.0.0.1).
+    pub fn tcp_options(&self) -> ConnectOptions {
+        ConnectOptions {
+            host: Some("127.0.0.1".into()),
+            port: Some(self.port),
+            user: Some("root".into()),
+            ..ConnectOptions::default()
+        }
+    }
+
+    /// A new root connection over the socket.
+    pub fn conn(&self) -> Conn {
+        self.options()
+            .conn()
+            .unwrap_or_else(|e| panic!("connecting to the private MariaDB: {e}"))
+    }
+
+    /// Runs SQL (several `;`-separated statements are fine) as root; panics
+    /// with the server's error.
+    pub fn exec(&self, sql: &str) {
+        self.conn()
+            .query_drop(sql)
+            .unwrap_or_else(|e| panic!("{e}\nin SQL:\n{sql}"));
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn datadir(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.dir.join("sock")
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn error_log(&self) -> PathBuf {
+        self.dir.join("error.log")
+    }
+
+    /// The binlog files, in order (from `binlog.index`).
+    pub fn binlogs(&self) -> Vec<PathBuf> {
+        let index = self.datadir().join("binlog.index");
+        let Ok(text) = fs::read_to_string(index) else {
+            return vec![];
+        };
+        text.lines()
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let p = Path::new(l.strip_prefix("./").unwrap_or(l));
+                if p.is_absolute() {
+                    p.to_path_buf()
+                } else {
+                    self.datadir().join(p)
+                }
+            })
+            .collect()
+    }
+
+    /// The last `lines` lines of the error log.
+    pub fn error_log_tail(&self, lines: usize) -> String {
+        let mut text = String::new();
+        if let Ok(mut f) = fs::File::open(self.error_log()) {
+            let _ = f.read_to_string(&mut text);
+        }
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+
+    /// Shuts the server down cleanly (SHUTDOWN, else SIGTERM) and waits for
+    /// it to exit; SIGKILL after [`STOP_TIMEOUT`]. Idempotent.
+    pub fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        if child.try_wait().ok().flatten().is_some() {
+            return;
+        }
+        let asked = self
+            .options()
+            .conn()
+            .ok()
+            .and_then(|mut c| c.query_drop("SHUTDOWN").ok())
+            .is_some();
+        if !asked {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+        }
+        let started = Instant::now();
+        while started.elapsed() < STOP_TIMEOUT {
+            if child.try_wait().ok().flatten().is_some() {
+                return;
+            }
+            sleep(Duration::from_millis(50));
+        }
+        eprintln!(
+            "mariadbd in {} still running after {} s; killing it",
+            self.dir.display(),
+            STOP_TIMEOUT.as_secs()
+        );
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+impl Drop for PrivateMariaDb {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The path of a MariaDB program, looking in the sbin directories too
+/// (mariadbd is in /usr/sbin, which is not in every user's PATH). Panics,
+/// naming the script that installs MariaDB, when it is missing.
+fn find_program(name: &str) -> PathBuf {
+    let path_dirs = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default();
+    let sbin = ["/usr/sbin", "/usr/local/sbin", "/sbin"].map(PathBuf::from);
+    path_dirs
+        .into_iter()
+        .chain(sbin)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "{name} not found (in PATH or /usr/sbin): these tests need MariaDB (10.6 or later). \
+                 Run them with `bash scripts/test.sh`, which installs it (apt-get install \
+                 mariadb-server mariadb-client), or install those packages yourself"
+            )
+        })
+}
+
+fn running_as_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// A TCP port on 127.0.0.1 that nobody listens on right now.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("finding a free TCP port on 127.0.0.1")
+}
+
+/// A new, empty directory with a short path (a unix socket path must fit in
+/// 107 bytes).
+fn make_temp_dir() -> PathBuf {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let mut base = std::env::temp_dir();
+    if base.as_os_str().len() > 60 {
+        base = PathBuf::from("/tmp");
+    }
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    for _ in 0..100 {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let dir = base.join(format!("myreplay-db-{}-{n}-{nanos:x}", std::process::id()));
+        match fs::create_dir(&dir) {
+            Ok(()) => return dir,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => panic!("creating {}: {e}", dir.display()),
+        }
+    }
+    panic!("cannot create a temporary directory in {}", base.display())
+}
