@@ -9,7 +9,9 @@ use crate::event_type::{EventType, RowsKind};
 use crate::gtid::Gtid;
 use crate::mariadb::MariadbGtidEvent;
 use crate::reader::RawEvent;
-use crate::value::{count_rows, decode_rows, ColumnDef, Rows, RowsLayout, ValueError};
+use crate::value::{
+    count_rows, decode_rows, decode_rows_only, ColumnDef, Rows, RowsLayout, ValueError,
+};
 
 /// One event: the bytes as read (offset, header, verified checksum) and
 /// what they say.
@@ -299,6 +301,19 @@ impl RowsEvent {
     /// Decodes every row into typed values.
     pub fn rows<'a>(&'a self, table: &'a TableMap) -> Result<Rows<'a>, ValueError> {
         Ok(decode_rows(&self.layout(&table.columns)?, self.rows_data()))
+    }
+
+    /// Decodes only the columns `wanted` marks; the others read as `None`.
+    pub fn rows_only<'a>(
+        &'a self,
+        table: &'a TableMap,
+        wanted: &'a [bool],
+    ) -> Result<Rows<'a>, ValueError> {
+        Ok(decode_rows_only(
+            &self.layout(&table.columns)?,
+            self.rows_data(),
+            Some(wanted),
+        ))
     }
 }
 

@@ -57,7 +57,7 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
     let mut by_cause = BTreeMap::new();
     let mut largest: Vec<Largest> = vec![];
     while let Some(item) = txns.next_item()? {
-        let Some(p) = planner.feed(&item, &txns)? else {
+        let Some(p) = planner.feed(&item)? else {
             continue;
         };
         transactions += 1;

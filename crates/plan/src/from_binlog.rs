@@ -18,12 +18,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
-use myreplay_binlog::{
-    EventData, Item, QueryClass, TableMap, TransactionKind, TransactionStream, TransactionSummary,
-};
+use myreplay_binlog::{EventData, Item, QueryClass, TableMap, TransactionKind, TransactionSummary};
 
 use crate::ddl::affected_tables;
-use crate::keyset::{BarrierCause, CoarseReason, KeySet, KeySetBuilder};
+use crate::keyset::{BarrierCause, CoarseReason, KeySet, KeySetBuilder, TableKeys};
 use crate::schema::{Collation, Column, Index, IndexPart, Schema, Table, TableName};
 
 /// A transaction with its keys.
@@ -52,9 +50,12 @@ pub struct BinlogPlanner {
     /// Tables whose definition a DDL changed and nobody re-read.
     stale: HashSet<TableName>,
     all_stale: bool,
-    /// Offline: tables derived from TABLE_MAP metadata, by table map identity.
-    derived: HashMap<usize, (Arc<TableMap>, Arc<Table>)>,
+    /// Key layouts by table map identity (the reader shares one `TableMap`
+    /// between identical TABLE_MAP events). Cleared when the schema changes.
+    layouts: HashMap<usize, (Arc<TableMap>, Arc<TableKeys>)>,
     builder: Option<KeySetBuilder>,
+    /// TABLE_MAPs of the current transaction, by table id.
+    table_maps: HashMap<u64, Arc<TableMap>>,
     max_keys: usize,
     /// Every table keyed at table level so far, with the reasons.
     pub coarse_tables: BTreeMap<TableName, BTreeSet<CoarseReason>>,
@@ -85,8 +86,9 @@ impl BinlogPlanner {
             source,
             stale: HashSet::new(),
             all_stale: false,
-            derived: HashMap::new(),
+            layouts: HashMap::new(),
             builder: None,
+            table_maps: HashMap::new(),
             max_keys: 1 << 20,
             coarse_tables: BTreeMap::new(),
         }
@@ -103,6 +105,7 @@ impl BinlogPlanner {
 
     /// A table's definition, read again after a DDL.
     pub fn set_table(&mut self, table: Table) {
+        self.layouts.clear();
         self.stale.remove(&table.name);
         self.schema.insert(table);
         self.schema.link_foreign_keys();
@@ -110,15 +113,13 @@ impl BinlogPlanner {
 
     /// Marks every table as changed (after a DDL not understood) until set again.
     pub fn all_tables_changed(&mut self) {
+        self.layouts.clear();
         self.all_stale = true;
     }
 
-    /// Feeds one item of `txns`; at a transaction's end returns its keys.
-    pub fn feed(
-        &mut self,
-        item: &Item,
-        txns: &TransactionStream,
-    ) -> Result<Option<PlannedTransaction>, PlanError> {
+    /// Feeds the next item of a [`TransactionStream`](myreplay_binlog::TransactionStream);
+    /// at a transaction's end returns its keys.
+    pub fn feed(&mut self, item: &Item) -> Result<Option<PlannedTransaction>, PlanError> {
         match item {
             Item::Bookkeeping(_) => Ok(None),
             Item::Begin(_) => {
@@ -132,6 +133,7 @@ impl BinlogPlanner {
                         QueryClass::Dml => builder.barrier(BarrierCause::Statement),
                         QueryClass::Ddl => {
                             builder.barrier(BarrierCause::Ddl);
+                            self.layouts.clear();
                             match affected_tables(&q.sql_lossy(), &q.schema) {
                                 Some(tables) => self.stale.extend(tables),
                                 None => self.all_stale = true,
@@ -141,26 +143,36 @@ impl BinlogPlanner {
                         _ => {}
                     },
                     EventData::LoadData => builder.barrier(BarrierCause::Statement),
+                    EventData::TableMap(map) => {
+                        self.table_maps.insert(map.table_id(), map.clone());
+                    }
                     EventData::Rows(rows) => {
-                        let map = txns.table_map(rows.table_id).ok_or_else(|| PlanError {
-                            at: event.raw.pos.clone(),
-                            reason: format!("no TABLE_MAP for table id {}", rows.table_id),
-                        })?;
-                        let name = TableName::new(&map.database_name(), &map.table_name());
-                        let table = self.table_for(&name, map);
+                        let map =
+                            self.table_maps
+                                .get(&rows.table_id)
+                                .cloned()
+                                .ok_or_else(|| PlanError {
+                                    at: event.raw.pos.clone(),
+                                    reason: format!("no TABLE_MAP for table id {}", rows.table_id),
+                                })?;
+                        let keys = self.layout(&map);
                         let builder = self.builder.get_or_insert_with(KeySetBuilder::default);
-                        let decoded = rows.rows(map).map_err(|e| PlanError {
-                            at: event.raw.pos.clone(),
-                            reason: e.to_string(),
-                        })?;
+                        if !keys.needs_rows() {
+                            builder.add_table(&keys);
+                            return Ok(None);
+                        }
+                        let decoded =
+                            rows.rows_only(&map, &keys.wanted).map_err(|e| PlanError {
+                                at: event.raw.pos.clone(),
+                                reason: e.to_string(),
+                            })?;
                         for images in decoded {
                             let images = images.map_err(|e| PlanError {
                                 at: event.raw.pos.clone(),
                                 reason: e.to_string(),
                             })?;
                             builder.add_row(
-                                &name,
-                                table.as_deref(),
+                                &keys,
                                 rows.kind,
                                 images.before.as_deref(),
                                 images.after.as_deref(),
@@ -172,6 +184,7 @@ impl BinlogPlanner {
                 Ok(None)
             }
             Item::End(summary) => {
+                self.table_maps.clear();
                 let mut builder = self.builder.take().unwrap_or_default();
                 if summary.kind == TransactionKind::Xa {
                     builder.barrier(BarrierCause::Xa);
@@ -189,32 +202,36 @@ impl BinlogPlanner {
         }
     }
 
-    /// The key information for a table, or `None` for table-level keys.
-    fn table_for(&mut self, name: &TableName, map: &Arc<TableMap>) -> Option<Arc<Table>> {
-        match self.source {
-            KeySource::Server => {
-                if self.all_stale || self.stale.contains(name) {
-                    return None;
-                }
-                let t = self.schema.table(name)?;
-                // The binlog's table has other columns than the schema's: the
-                // schema is not the one these rows were written with.
-                (t.columns.len() == map.columns.len()).then(|| t.clone())
-            }
-            KeySource::Offline => {
-                let id = Arc::as_ptr(map) as usize;
-                if let Some((_, t)) = self.derived.get(&id) {
-                    return Some(t.clone());
-                }
-                let pk = map.primary_key.as_ref()?;
-                let table = Arc::new(derive_table(name, map, pk));
-                if self.derived.len() > 4096 {
-                    self.derived.clear();
-                }
-                self.derived.insert(id, (map.clone(), table.clone()));
-                Some(table)
-            }
+    /// The key layout for the table a TABLE_MAP describes.
+    fn layout(&mut self, map: &Arc<TableMap>) -> Arc<TableKeys> {
+        let id = Arc::as_ptr(map) as usize;
+        if let Some((_, keys)) = self.layouts.get(&id) {
+            return keys.clone();
         }
+        let name = TableName::new(&map.database_name(), &map.table_name());
+        let table = match self.source {
+            KeySource::Server if self.all_stale || self.stale.contains(&name) => None,
+            // The binlog's table has other columns than the schema's: the
+            // schema is not the one these rows were written with.
+            KeySource::Server => self
+                .schema
+                .table(&name)
+                .filter(|t| t.columns.len() == map.columns.len())
+                .cloned(),
+            KeySource::Offline => map
+                .primary_key
+                .as_ref()
+                .map(|pk| Arc::new(derive_table(&name, map, pk))),
+        };
+        let keys = Arc::new(match table {
+            Some(t) => TableKeys::new(&t, &self.schema),
+            None => TableKeys::unknown(name),
+        });
+        if self.layouts.len() > 4096 {
+            self.layouts.clear();
+        }
+        self.layouts.insert(id, (map.clone(), keys.clone()));
+        keys
     }
 }
 

@@ -4,7 +4,7 @@ use myreplay_binlog::value::Value;
 use myreplay_binlog::RowsKind;
 
 use crate::key::{index_scope, normalise, table_scope, Access, KeyHash, Normalised, Part};
-use crate::schema::{Collation, IndexPart, Table, TableName};
+use crate::schema::{Collation, IndexPart, Schema, Table, TableName};
 
 /// Why a transaction is a barrier: it runs alone, after everything before it
 /// and before everything after it.
@@ -90,6 +90,159 @@ pub enum CoarseReason {
     HugeTransaction,
 }
 
+/// Columns whose values make one key, how they compare, and their scope.
+#[derive(Debug, Clone)]
+pub struct KeyCols {
+    pub parts: Vec<IndexPart>,
+    pub collations: Vec<Collation>,
+    pub scope: KeyHash,
+}
+
+/// What keys a table's rows get, computed once per table definition.
+#[derive(Debug, Clone)]
+pub struct TableKeys {
+    pub name: TableName,
+    tscope: KeyHash,
+    /// Key information is known (a schema, or TABLE_MAP metadata).
+    known: bool,
+    usable: bool,
+    /// Unique indexes and the column sets child tables reference.
+    indexes: Vec<KeyCols>,
+    /// Child side: (parent, parent's table scope, the parent's key columns in this row).
+    parents: Vec<(TableName, KeyHash, KeyCols)>,
+    cascade_on_update: Vec<TableName>,
+    cascade_on_delete: Vec<TableName>,
+    /// Columns any key reads, by position: the only ones worth decoding.
+    pub wanted: Vec<bool>,
+}
+
+impl TableKeys {
+    /// A table the planner knows nothing about: keyed at table level.
+    pub fn unknown(name: TableName) -> Self {
+        Self {
+            tscope: table_scope(&name),
+            name,
+            known: false,
+            usable: false,
+            indexes: vec![],
+            parents: vec![],
+            cascade_on_update: vec![],
+            cascade_on_delete: vec![],
+            wanted: vec![],
+        }
+    }
+
+    /// The key layout of `table`; `schema` gives the tables its cascades
+    /// reach beyond its direct children.
+    pub fn new(table: &Table, schema: &Schema) -> Self {
+        let name = table.name.clone();
+        let collation = |c: usize| {
+            table
+                .columns
+                .get(c)
+                .map_or(Collation::Unknown, |c| c.collation)
+        };
+        let key_cols = |parts: Vec<IndexPart>, scope: KeyHash| KeyCols {
+            collations: parts.iter().map(|p| collation(p.column)).collect(),
+            parts,
+            scope,
+        };
+        let mut indexes: Vec<KeyCols> = table
+            .unique_indexes()
+            .map(|ix| {
+                let cols: Vec<usize> = ix.parts.iter().map(|p| p.column).collect();
+                key_cols(ix.parts.clone(), index_scope(&name, &cols))
+            })
+            .collect();
+        for fk in &table.referenced_by {
+            let scope = index_scope(&name, &fk.parent_columns);
+            if !indexes.iter().any(|k| k.scope == scope) {
+                let parts = fk
+                    .parent_columns
+                    .iter()
+                    .map(|&column| IndexPart {
+                        column,
+                        prefix: None,
+                    })
+                    .collect();
+                indexes.push(key_cols(parts, scope));
+            }
+        }
+        let parents = table
+            .foreign_keys
+            .iter()
+            .map(|fk| {
+                let parts = fk
+                    .child_columns
+                    .iter()
+                    .map(|&column| IndexPart {
+                        column,
+                        prefix: None,
+                    })
+                    .collect();
+                (
+                    fk.parent.clone(),
+                    table_scope(&fk.parent),
+                    key_cols(parts, index_scope(&fk.parent, &fk.parent_columns)),
+                )
+            })
+            .collect::<Vec<_>>();
+        let mut wanted = vec![false; table.columns.len()];
+        for cols in indexes.iter().chain(parents.iter().map(|p| &p.2)) {
+            for p in &cols.parts {
+                if let Some(w) = wanted.get_mut(p.column) {
+                    *w = true;
+                }
+            }
+        }
+        // Children the target changes itself, and, transitively, the tables
+        // their own cascades reach (a cascaded DELETE or SET NULL on a child
+        // is a change of that child, which cascades in turn).
+        let children = |f: fn(&crate::schema::ForeignKey) -> bool| {
+            let mut reached: Vec<TableName> = table
+                .referenced_by
+                .iter()
+                .filter(|fk| f(fk))
+                .map(|fk| fk.child.clone())
+                .collect();
+            let mut i = 0;
+            while i < reached.len() {
+                if let Some(child) = schema.table(&reached[i]) {
+                    for fk in child.referenced_by.iter().filter(|fk| fk.cascades()) {
+                        if !reached.contains(&fk.child) {
+                            reached.push(fk.child.clone());
+                        }
+                    }
+                }
+                i += 1;
+            }
+            reached.sort();
+            reached.dedup();
+            reached
+        };
+        Self {
+            tscope: table_scope(&name),
+            known: true,
+            usable: table.has_usable_key(),
+            cascade_on_update: children(|fk| fk.on_update.changes_children()),
+            cascade_on_delete: children(|fk| fk.on_delete.changes_children()),
+            name,
+            indexes,
+            parents,
+            wanted,
+        }
+    }
+
+    /// Whether rows must be decoded to key this table's changes.
+    pub fn needs_rows(&self) -> bool {
+        self.known
+            && (self.usable
+                || !self.parents.is_empty()
+                || !self.cascade_on_update.is_empty()
+                || !self.cascade_on_delete.is_empty())
+    }
+}
+
 /// Builds a transaction's key set from its row changes.
 #[derive(Debug)]
 pub struct KeySetBuilder {
@@ -124,156 +277,123 @@ impl KeySetBuilder {
         self.set.barrier = Some(self.set.barrier.map_or(cause, |c| c.max(cause)));
     }
 
-    /// Adds one row change. `table` is `None` when the planner has no key
-    /// information for it: the whole table is keyed.
+    /// Keys a table at table level without looking at its rows (no key
+    /// information, or no usable key).
+    pub fn add_table(&mut self, keys: &TableKeys) {
+        self.touch(keys);
+        let reason = if keys.known {
+            CoarseReason::NoKey
+        } else {
+            CoarseReason::NoSchema
+        };
+        self.exclusive_table(&keys.name, reason);
+    }
+
+    /// Adds one row change of the table `keys` describes. Images hold, by
+    /// column position, `Some(value)` for the columns present, `None` for
+    /// columns absent from the image (only key columns are read).
     pub fn add_row(
         &mut self,
-        name: &TableName,
-        table: Option<&Table>,
+        keys: &TableKeys,
         kind: RowsKind,
         before: Option<&[Option<Value>]>,
         after: Option<&[Option<Value>]>,
     ) {
-        if !self.tables.contains(name) {
-            self.tables.push(name.clone());
+        if !keys.known {
+            return self.add_table(keys);
         }
+        self.touch(keys);
         if self.collapsed {
-            return self.exclusive_table(name, CoarseReason::HugeTransaction);
+            self.exclusive_table(&keys.name, CoarseReason::HugeTransaction);
+        } else if !keys.usable {
+            self.exclusive_table(&keys.name, CoarseReason::NoKey);
+        } else {
+            self.set.scopes.push((keys.tscope, Access::Shared));
+            for cols in &keys.indexes {
+                for image in [before, after].into_iter().flatten() {
+                    self.key_cols(&keys.name, keys.tscope, cols, kind, image, after);
+                }
+            }
         }
-        let Some(table) = table else {
-            return self.exclusive_table(name, CoarseReason::NoSchema);
+        // The parent rows this row points at (also for a key-less child).
+        for (parent, pscope, cols) in &keys.parents {
+            // A collapse makes every touched table exclusive: parents included.
+            self.touch_name(parent);
+            if self.collapsed {
+                self.exclusive_table(parent, CoarseReason::HugeTransaction);
+                continue;
+            }
+            for image in [before, after].into_iter().flatten() {
+                self.key_cols(parent, *pscope, cols, kind, image, after);
+            }
+        }
+        let children = match kind {
+            RowsKind::Write => &[][..],
+            RowsKind::Update => &keys.cascade_on_update[..],
+            RowsKind::Delete => &keys.cascade_on_delete[..],
         };
-        if !table.has_usable_key() {
-            return self.exclusive_table(name, CoarseReason::NoKey);
-        }
-        let tscope = table_scope(name);
-        self.set.scopes.push((tscope, Access::Shared));
-        let images = [before, after];
-
-        // Unique indexes and the column sets other tables reference.
-        let mut column_sets: Vec<(Vec<IndexPart>, KeyHash)> = table
-            .unique_indexes()
-            .map(|ix| {
-                let cols: Vec<usize> = ix.parts.iter().map(|p| p.column).collect();
-                (ix.parts.clone(), index_scope(name, &cols))
-            })
-            .collect();
-        for fk in &table.referenced_by {
-            let scope = index_scope(name, &fk.parent_columns);
-            if !column_sets.iter().any(|(_, s)| *s == scope) {
-                let parts = fk
-                    .parent_columns
-                    .iter()
-                    .map(|&column| IndexPart {
-                        column,
-                        prefix: None,
-                    })
-                    .collect();
-                column_sets.push((parts, scope));
-            }
-        }
-        for (parts, scope) in &column_sets {
-            for image in images.into_iter().flatten() {
-                let collations = |c: usize| {
-                    table
-                        .columns
-                        .get(c)
-                        .map_or(Collation::Unknown, |c| c.collation)
-                };
-                self.key_index(name, tscope, *scope, parts, collations, kind, image, after);
-            }
-        }
-
-        // Child side: the parent rows this row points at.
-        for fk in &table.foreign_keys {
-            let scope = index_scope(&fk.parent, &fk.parent_columns);
-            let pscope = table_scope(&fk.parent);
-            let parts: Vec<IndexPart> = fk
-                .child_columns
-                .iter()
-                .map(|&column| IndexPart {
-                    column,
-                    prefix: None,
-                })
-                .collect();
-            for image in images.into_iter().flatten() {
-                let collations = |c: usize| {
-                    table
-                        .columns
-                        .get(c)
-                        .map_or(Collation::Unknown, |c| c.collation)
-                };
-                self.key_index(
-                    &fk.parent, pscope, scope, &parts, collations, kind, image, after,
-                );
-            }
-        }
-
-        // Parent side: children the target changes itself (not in the binlog).
-        let cascades = table.referenced_by.iter().filter(|fk| match kind {
-            RowsKind::Write => false,
-            RowsKind::Update => fk.on_update.changes_children(),
-            RowsKind::Delete => fk.on_delete.changes_children(),
-        });
-        let children: Vec<TableName> = cascades.map(|fk| fk.child.clone()).collect();
         for child in children {
-            self.exclusive_table(&child, CoarseReason::Cascade);
+            self.exclusive_table(child, CoarseReason::Cascade);
         }
         if self.set.values.len() > self.max_values {
             self.collapse();
         }
     }
 
+    fn touch(&mut self, keys: &TableKeys) {
+        self.touch_name(&keys.name);
+    }
+
+    fn touch_name(&mut self, name: &TableName) {
+        if !self.tables.contains(name) {
+            self.tables.push(name.clone());
+        }
+    }
+
     /// Keys one index (or referenced column set) from one image.
-    #[allow(clippy::too_many_arguments)]
-    fn key_index(
+    fn key_cols(
         &mut self,
         table: &TableName,
         tscope: KeyHash,
-        scope: KeyHash,
-        parts: &[IndexPart],
-        collation: impl Fn(usize) -> Collation,
+        cols: &KeyCols,
         kind: RowsKind,
         image: &[Option<Value>],
         after: Option<&[Option<Value>]>,
     ) {
-        let values: Option<Vec<Part<'_>>> = parts
-            .iter()
-            .map(|p| {
-                image
-                    .get(p.column)
-                    .and_then(Option::as_ref)
-                    .map(|value| Part {
-                        value,
-                        collation: collation(p.column),
-                        prefix: p.prefix,
-                    })
-            })
-            .collect();
-        let Some(values) = values else {
-            // Columns missing from the image. An UPDATE whose after image has
-            // none of them did not change them: the row keeps its values,
-            // and its other keys identify it.
-            let unchanged = kind == RowsKind::Update
-                && after.is_some_and(|a| {
-                    parts
-                        .iter()
-                        .all(|p| a.get(p.column).is_none_or(Option::is_none))
-                });
-            if !unchanged {
-                self.exclusive_table(table, CoarseReason::MissingColumns);
+        let mut values: Vec<Part<'_>> = Vec::with_capacity(cols.parts.len());
+        for (p, &collation) in cols.parts.iter().zip(&cols.collations) {
+            match image.get(p.column).and_then(Option::as_ref) {
+                Some(value) => values.push(Part {
+                    value,
+                    collation,
+                    prefix: p.prefix,
+                }),
+                None => {
+                    // Columns missing from the image. An UPDATE whose after
+                    // image has none of them did not change them: the row
+                    // keeps its values, and its other keys identify it.
+                    let unchanged = kind == RowsKind::Update
+                        && after.is_some_and(|a| {
+                            cols.parts
+                                .iter()
+                                .all(|p| a.get(p.column).is_none_or(Option::is_none))
+                        });
+                    if !unchanged {
+                        self.exclusive_table(table, CoarseReason::MissingColumns);
+                    }
+                    return;
+                }
             }
-            return;
-        };
-        match normalise(scope, &values) {
+        }
+        match normalise(cols.scope, &values) {
             Normalised::Key(k) => {
                 self.set.values.push(k);
-                self.set.scopes.push((scope, Access::Shared));
+                self.set.scopes.push((cols.scope, Access::Shared));
                 self.set.scopes.push((tscope, Access::Shared));
             }
             Normalised::Null => {}
             Normalised::Coarse => {
-                self.set.scopes.push((scope, Access::Exclusive));
+                self.set.scopes.push((cols.scope, Access::Exclusive));
                 self.set.scopes.push((tscope, Access::Shared));
             }
         }

@@ -21,7 +21,7 @@ pub mod schema;
 
 pub use analysis::{Analysis, Parallelism};
 pub use from_binlog::{BinlogPlanner, KeySource, PlanError, PlannedTransaction};
-pub use keyset::{BarrierCause, CoarseReason, KeySet, KeySetBuilder};
+pub use keyset::{BarrierCause, CoarseReason, KeyCols, KeySet, KeySetBuilder, TableKeys};
 pub use schedule::{Graph, Limits, PlannedTxn, Scheduler, Serial, Unit, UnitId};
 pub use schema::{
     Collation, Column, FkAction, ForeignKey, Index, IndexPart, Schema, Table, TableName,

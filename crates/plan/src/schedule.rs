@@ -101,13 +101,19 @@ struct Node<T> {
     rows: u64,
     bytes: u64,
     values: Vec<KeyHash>,
-    scopes: Vec<KeyHash>,
+    /// Scopes held: (scope, generation when held shared; `None` when exclusive).
+    scopes: Vec<(KeyHash, Option<u64>)>,
 }
 
+/// Holders of one scope key. `shared` may keep done entries (dropped in
+/// batches); `live_shared` counts the pending ones of this generation.
 #[derive(Debug, Default)]
 struct ScopeState {
     last_exclusive: Option<u64>,
     shared: Vec<u64>,
+    live_shared: usize,
+    /// Bumped by each exclusive holder, which takes over all shared ones.
+    generation: u64,
 }
 
 /// The dependency-graph scheduler.
@@ -125,6 +131,9 @@ pub struct Graph<T> {
     pending: usize,
     /// How far past the first ready transaction a unit looks for more.
     window: usize,
+    /// Scopes the transaction being pushed holds (handed to its node).
+    held: Vec<(KeyHash, Option<u64>)>,
+    next_generation: u64,
 }
 
 impl<T> Default for Graph<T> {
@@ -146,6 +155,8 @@ impl<T> Graph<T> {
             next_unit_id: 1,
             pending: 0,
             window: 1024,
+            held: vec![],
+            next_generation: 0,
         }
     }
 
@@ -173,6 +184,7 @@ impl<T> Graph<T> {
             self.last_value.clear();
             self.scopes.clear();
             self.last_barrier = Some(seq);
+            self.held.clear();
             return deps;
         }
         if let Some(b) = self.last_barrier {
@@ -183,19 +195,39 @@ impl<T> Graph<T> {
                 deps.push(prev);
             }
         }
+        let mut held = Vec::with_capacity(keys.scopes.len());
         for (scope, access) in &keys.scopes {
-            let st = self.scopes.entry(*scope).or_default();
+            // Generations are unique across scopes and across the key
+            // tables' resets at barriers, so a holder from an earlier
+            // incarnation of a scope never counts against a later one.
+            let next_generation = &mut self.next_generation;
+            let st = self.scopes.entry(*scope).or_insert_with(|| {
+                *next_generation += 1;
+                ScopeState {
+                    generation: *next_generation,
+                    ..ScopeState::default()
+                }
+            });
             if let Some(x) = st.last_exclusive {
                 deps.push(x);
             }
             match access {
-                Access::Shared => st.shared.push(seq),
+                Access::Shared => {
+                    st.shared.push(seq);
+                    st.live_shared += 1;
+                    held.push((*scope, Some(st.generation)));
+                }
                 Access::Exclusive => {
                     deps.append(&mut st.shared);
+                    st.live_shared = 0;
+                    self.next_generation += 1;
+                    st.generation = self.next_generation;
                     st.last_exclusive = Some(seq);
+                    held.push((*scope, None));
                 }
             }
         }
+        self.held = held;
         deps.sort_unstable();
         deps.dedup();
         deps.retain(|&d| d != seq && !self.is_done(d));
@@ -214,20 +246,34 @@ impl<T> Graph<T> {
                 self.last_value.remove(&v);
             }
         }
-        for s in scopes {
-            if let Some(st) = self.scopes.get_mut(&s) {
-                if st.last_exclusive == Some(seq) {
-                    st.last_exclusive = None;
-                }
-                st.shared.retain(|&x| x != seq);
-                if st.last_exclusive.is_none() && st.shared.is_empty() {
-                    self.scopes.remove(&s);
-                }
+        for (s, generation) in scopes {
+            let Some(st) = self.scopes.get_mut(&s) else {
+                continue;
+            };
+            match generation {
+                None if st.last_exclusive == Some(seq) => st.last_exclusive = None,
+                Some(g) if g == st.generation => st.live_shared -= 1,
+                _ => {}
+            }
+            if st.last_exclusive.is_none() && st.live_shared == 0 {
+                self.scopes.remove(&s);
+            } else if st.shared.len() > 2 * st.live_shared + 32 {
+                // Drop done holders in one pass, amortised over the completions.
+                let (base, nodes) = (self.base, &self.nodes);
+                st.shared.retain(|&x| {
+                    x.checked_sub(base)
+                        .and_then(|i| nodes.get(i as usize))
+                        .is_some_and(|n| n.state != State::Done)
+                });
             }
         }
         if self.last_barrier == Some(seq) {
             self.last_barrier = None;
         }
+    }
+
+    /// Drops done nodes from the front (after every member of a unit was forgotten).
+    fn drop_done_prefix(&mut self) {
         while self.nodes.front().is_some_and(|n| n.state == State::Done) {
             self.nodes.pop_front();
             self.base += 1;
@@ -266,7 +312,7 @@ impl<T> Scheduler<T> for Graph<T> {
             rows: txn.rows,
             bytes: txn.bytes,
             values: txn.keys.values.clone(),
-            scopes: txn.keys.scopes.iter().map(|(s, _)| *s).collect(),
+            scopes: std::mem::take(&mut self.held),
             txn: Some(txn),
         });
         self.pending += 1;
@@ -341,6 +387,7 @@ impl<T> Scheduler<T> for Graph<T> {
         for seq in members {
             self.forget(seq);
         }
+        self.drop_done_prefix();
     }
 
     fn pending(&self) -> usize {

@@ -82,8 +82,21 @@ impl<'a> RowsLayout<'a> {
 ///
 /// The iterator stops after the first error, which carries the row number and offset.
 pub fn decode_rows<'a>(layout: &RowsLayout<'a>, rows_data: &'a [u8]) -> Rows<'a> {
+    decode_rows_only(layout, rows_data, None)
+}
+
+/// Like [`decode_rows`], but decodes only the columns `wanted` marks (by
+/// position); the others are skipped without materialising them and read as
+/// `None` (not in the image). For callers that need a few columns of wide
+/// rows, such as key columns.
+pub fn decode_rows_only<'a>(
+    layout: &RowsLayout<'a>,
+    rows_data: &'a [u8],
+    wanted: Option<&'a [bool]>,
+) -> Rows<'a> {
     Rows {
         layout: *layout,
+        wanted,
         data: rows_data,
         pos: 0,
         row: 0,
@@ -178,6 +191,8 @@ impl EventBitmaps {
 #[derive(Debug, Clone)]
 pub struct Rows<'a> {
     layout: RowsLayout<'a>,
+    /// Columns to decode; the others are skipped and left `None`.
+    wanted: Option<&'a [bool]>,
     data: &'a [u8],
     pos: usize,
     row: u64,
@@ -209,8 +224,15 @@ impl Rows<'_> {
             if let Some(present) = bitmap {
                 let image_start = self.pos;
                 images[slot] = Some(
-                    read_image(&self.layout, present, after, self.data, &mut self.pos)
-                        .map_err(|e| e.in_row(self.row, image_start))?,
+                    read_image(
+                        &self.layout,
+                        present,
+                        after,
+                        self.data,
+                        &mut self.pos,
+                        self.wanted,
+                    )
+                    .map_err(|e| e.in_row(self.row, image_start))?,
                 );
             }
         }
@@ -345,6 +367,7 @@ fn read_image(
     after: bool,
     data: &[u8],
     pos: &mut usize,
+    wanted: Option<&[bool]>,
 ) -> Result<RowImage, ValueError> {
     let mut image: RowImage = vec![None; layout.columns.len()];
     walk_image(
@@ -354,6 +377,12 @@ fn read_image(
         data,
         pos,
         |i, col, is_null, partial, pos| {
+            if wanted.is_some_and(|w| !w.get(i).copied().unwrap_or(false)) {
+                if !is_null {
+                    *pos += value_len(col, &data[*pos..])?;
+                }
+                return Ok(());
+            }
             let value = if is_null {
                 Value::Null
             } else {
