@@ -216,9 +216,16 @@ impl PrivateMariaDb {
     /// Runs SQL (several `;`-separated statements are fine) as root; panics
     /// with the server's error.
     pub fn exec(&self, sql: &str) {
-        self.conn()
-            .query_drop(sql)
-            .unwrap_or_else(|e| panic!("{e}\nin SQL:\n{sql}"));
+        let mut conn = self.conn();
+        let fail = |e: mysql::Error| -> ! { panic!("{e}\nin SQL:\n{sql}") };
+        // Every result set must be read: a connection closed before the
+        // last one makes the server abandon the statements after it.
+        let mut result = conn.query_iter(sql).unwrap_or_else(|e| fail(e));
+        while let Some(set) = result.iter() {
+            for row in set {
+                row.unwrap_or_else(|e| fail(e));
+            }
+        }
     }
 
     pub fn dir(&self) -> &Path {
