@@ -1,6 +1,6 @@
 //! Key sets for transactions read from binlogs.
 //!
-//! [`BinlogPlanner`] is fed the items of a [`TransactionStream`] and returns,
+//! [`BinlogPlanner`] is fed the items of a [`TransactionStream`](myreplay_binlog::TransactionStream) and returns,
 //! at each transaction's end, its key set. Row images are decoded against
 //! their table maps; the key information comes from one of two places:
 //!
