@@ -47,6 +47,8 @@ pub struct PrivateMariaDb {
     dir: PathBuf,
     port: u16,
     child: Option<Child>,
+    /// The extra mariadbd options it was started with (kept for restarts).
+    extra: Vec<String>,
 }
 
 impl PrivateMariaDb {
@@ -58,13 +60,14 @@ impl PrivateMariaDb {
     /// Starts a server; `extra` options go to mariadbd after the defaults
     /// (so they win), e.g. `["--binlog-row-image=MINIMAL"]`.
     pub fn start_with(extra: &[&str]) -> Self {
-        let mariadbd = find_program("mariadbd");
+        find_program("mariadbd"); // fail early, with the install hint, when MariaDB is missing
         let install_db = find_program("mariadb-install-db");
         let dir = make_temp_dir();
         let mut db = PrivateMariaDb {
             dir,
             port: 0,
             child: None,
+            extra: extra.iter().map(|s| s.to_string()).collect(),
         };
         fs::create_dir_all(db.dir.join("tmp")).expect("creating the server's tmpdir");
 
@@ -99,28 +102,40 @@ impl PrivateMariaDb {
             );
         }
 
+        db.launch();
+        db
+    }
+
+    /// Starts mariadbd on this directory's datadir (installed already).
+    fn launch(&mut self) {
+        let mariadbd = find_program("mariadbd");
+        let user_opt: Vec<&str> = if running_as_root() {
+            vec!["--user=root"]
+        } else {
+            vec![]
+        };
         // A free port can be taken by someone else before mariadbd binds it:
         // try a few.
         for attempt in 1..=3 {
-            db.port = free_port();
-            let _ = fs::write(db.error_log(), b"");
+            self.port = free_port();
+            let _ = fs::write(self.error_log(), b"");
             let out = fs::OpenOptions::new()
                 .create(true)
                 .append(true)
-                .open(db.dir.join("mariadbd.out"))
+                .open(self.dir.join("mariadbd.out"))
                 .expect("creating mariadbd.out");
             let child = Command::new(&mariadbd)
                 .arg("--no-defaults")
                 .args(&user_opt)
-                .arg(format!("--datadir={}", db.datadir().display()))
-                .arg(format!("--socket={}", db.socket().display()))
+                .arg(format!("--datadir={}", self.datadir().display()))
+                .arg(format!("--socket={}", self.socket().display()))
                 .arg(format!(
                     "--pid-file={}",
-                    db.dir.join("mariadbd.pid").display()
+                    self.dir.join("mariadbd.pid").display()
                 ))
-                .arg(format!("--tmpdir={}", db.dir.join("tmp").display()))
-                .arg(format!("--log-error={}", db.error_log().display()))
-                .arg(format!("--port={}", db.port))
+                .arg(format!("--tmpdir={}", self.dir.join("tmp").display()))
+                .arg(format!("--log-error={}", self.error_log().display()))
+                .arg(format!("--port={}", self.port))
                 .arg("--bind-address=127.0.0.1")
                 .arg("--skip-name-resolve")
                 .arg("--log-bin=binlog")
@@ -128,18 +143,18 @@ impl PrivateMariaDb {
                 .arg("--binlog-format=ROW")
                 .arg("--character-set-server=utf8mb4")
                 .arg("--collation-server=utf8mb4_general_ci")
-                .args(extra)
+                .args(&self.extra)
                 .stdin(Stdio::null())
                 .stdout(out.try_clone().expect("dup mariadbd.out"))
                 .stderr(out)
                 .spawn()
                 .unwrap_or_else(|e| panic!("cannot run {}: {e}", mariadbd.display()));
-            db.child = Some(child);
-            match db.wait_until_up() {
-                Ok(()) => return db,
+            self.child = Some(child);
+            match self.wait_until_up() {
+                Ok(()) => return,
                 Err(exited) => {
-                    db.child = None;
-                    let log = db.error_log_tail(200);
+                    self.child = None;
+                    let log = self.error_log_tail(200);
                     let port_taken = log.contains("Address already in use")
                         || log.contains("Do you already have another server running on port");
                     if port_taken && attempt < 3 {
@@ -148,13 +163,39 @@ impl PrivateMariaDb {
                     panic!(
                         "mariadbd in {} exited ({exited}) before accepting connections; \
                          tail of its error log:\n{}",
-                        db.dir.display(),
-                        db.error_log_tail(40)
+                        self.dir.display(),
+                        self.error_log_tail(40)
                     );
                 }
             }
         }
         unreachable!("the loop returns or panics")
+    }
+
+    /// Stops this server, copies its data directory into a new server of
+    /// its own (an exact physical snapshot, PRIMER section 6), and starts
+    /// both. `extra` are the new server's extra options (e.g.
+    /// `--skip-log-bin` for a replay target).
+    pub fn snapshot(&mut self, extra: &[&str]) -> PrivateMariaDb {
+        self.stop();
+        let dir = make_temp_dir();
+        fs::create_dir_all(dir.join("tmp")).expect("creating the snapshot's tmpdir");
+        copy_dir(&self.datadir(), &dir.join("data"));
+        let mut copy = PrivateMariaDb {
+            dir,
+            port: 0,
+            child: None,
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+        };
+        copy.launch();
+        self.launch();
+        copy
+    }
+
+    /// Stops and starts the server again on the same data directory.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.launch();
     }
 
     /// Waits until `SELECT 1` works. Err(exit status) when mariadbd exits
@@ -381,4 +422,77 @@ fn make_temp_dir() -> PathBuf {
         }
     }
     panic!("cannot create a temporary directory in {}", base.display())
+}
+
+/// Copies a directory tree (files and subdirectories).
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap_or_else(|e| panic!("creating {}: {e}", to.display()));
+    for entry in fs::read_dir(from).unwrap_or_else(|e| panic!("reading {}: {e}", from.display())) {
+        let entry = entry.expect("directory entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target)
+                .unwrap_or_else(|e| panic!("copying {}: {e}", entry.path().display()));
+        }
+    }
+}
+
+/// Every table of the non-system databases (other than `skip`), with its
+/// row count, CHECKSUM TABLE and SHOW CREATE TABLE.
+pub fn table_states(db: &PrivateMariaDb, skip: &[&str]) -> Vec<(String, u64, Option<u64>, String)> {
+    let mut conn = db.conn();
+    let tables: Vec<(String, String)> = conn
+        .query(
+            "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES \
+             WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN \
+             ('mysql', 'information_schema', 'performance_schema', 'sys') \
+             ORDER BY TABLE_SCHEMA, TABLE_NAME",
+        )
+        .expect("listing tables");
+    let mut out = vec![];
+    for (schema, table) in tables {
+        if skip.contains(&schema.as_str()) {
+            continue;
+        }
+        let name = format!(
+            "`{}`.`{}`",
+            schema.replace('`', "``"),
+            table.replace('`', "``")
+        );
+        let count: u64 = conn
+            .query_first(format!("SELECT COUNT(*) FROM {name}"))
+            .expect("count")
+            .expect("a row");
+        let (_, checksum): (String, Option<u64>) = conn
+            .query_first(format!("CHECKSUM TABLE {name}"))
+            .expect("checksum")
+            .expect("a row");
+        let (_, create): (String, String) = conn
+            .query_first(format!("SHOW CREATE TABLE {name}"))
+            .expect("show create")
+            .expect("a row");
+        // AUTO_INCREMENT counters may legitimately differ: compare the rest.
+        let create = create
+            .split(' ')
+            .filter(|w| !w.starts_with("AUTO_INCREMENT="))
+            .collect::<Vec<_>>()
+            .join(" ");
+        out.push((name, count, checksum, create));
+    }
+    out
+}
+
+/// Asserts that every table of `target` equals `source`'s (the oracle).
+pub fn assert_same_tables(source: &PrivateMariaDb, target: &PrivateMariaDb) {
+    let expected = table_states(source, &["myreplay"]);
+    let got = table_states(target, &["myreplay"]);
+    let names = |v: &[(String, u64, Option<u64>, String)]| {
+        v.iter().map(|t| t.0.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(names(&got), names(&expected), "the same tables");
+    for (e, g) in expected.iter().zip(&got) {
+        assert_eq!(g, e, "table {} differs from the source", e.0);
+    }
 }

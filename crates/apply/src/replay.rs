@@ -1,0 +1,347 @@
+//! The replay: binlogs in, the target brought to the source's state,
+//! exactly once.
+//!
+//! One thread reads and plans (binlog reader → [`BinlogPlanner`] →
+//! dependency [`Graph`]); `workers` threads each hold a [`Session`] and apply
+//! the units the graph hands out, each unit in one target transaction with
+//! its checkpoint rows. Transactions already recorded in the checkpoint
+//! table are skipped, so re-running the same command after a crash or a
+//! kill resumes where it stopped; re-running a finished replay applies
+//! nothing.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use crossbeam_channel::{bounded, unbounded};
+use myreplay_binlog::{
+    Event, EventData, EventStream, Gtid, Item, Position, StreamOptions, TransactionStream,
+};
+use myreplay_plan::{BinlogPlanner, Graph, Limits, PlannedTxn, Scheduler};
+
+use crate::checkpoint::{file_key, CheckpointTable};
+use crate::connect::ConnectOptions;
+use crate::error::ApplyError;
+use crate::schema_loader::load_schema;
+use crate::session::{RetryPolicy, Session};
+use crate::work::TxnWork;
+
+/// What to replay, where, and how.
+#[derive(Debug, Clone)]
+pub struct Replay {
+    pub files: Vec<PathBuf>,
+    pub stream: StreamOptions,
+    pub target: ConnectOptions,
+    pub workers: usize,
+    pub limits: Limits,
+    pub checkpoint: CheckpointTable,
+    /// Write the applied changes to the target's binlog too.
+    pub log_bin: bool,
+    /// Transactions planned ahead of the oldest one not yet committed.
+    pub window: usize,
+    pub retry: RetryPolicy,
+}
+
+impl Replay {
+    /// A replay of `files` into `target` with defaults: one worker per core
+    /// (at least 2), units of up to 100 transactions.
+    pub fn new(files: Vec<PathBuf>, target: ConnectOptions) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self {
+            files,
+            stream: StreamOptions::default(),
+            target,
+            workers: cores.clamp(2, 16),
+            limits: Limits::default(),
+            checkpoint: CheckpointTable::default(),
+            log_bin: false,
+            window: 20_000,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// The last transaction applied (in source order among those committed).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LastApplied {
+    pub file: String,
+    pub offset: u64,
+    pub gtid: Option<String>,
+    /// Commit time on the source, seconds since the epoch (UTC).
+    pub timestamp: u32,
+}
+
+/// What a replay did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Report {
+    pub transactions_applied: u64,
+    pub transactions_skipped: u64,
+    pub rows: u64,
+    pub units: u64,
+    pub bytes: u64,
+    pub seconds: f64,
+    pub last_applied: Option<LastApplied>,
+}
+
+/// Progress, passed to the callback after each committed unit.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Progress {
+    pub transactions_applied: u64,
+    pub transactions_skipped: u64,
+    pub rows: u64,
+    pub bytes: u64,
+}
+
+/// Why a replay stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error(transparent)]
+    Binlog(#[from] myreplay_binlog::Error),
+    #[error(transparent)]
+    Plan(#[from] myreplay_plan::PlanError),
+    #[error(transparent)]
+    Target(Box<ApplyError>),
+    /// A transaction failed on the target; nothing of its unit committed.
+    #[error("{at} (transaction {}): {source}; nothing of it was committed. Fix the cause and run the same command again: it resumes after the last committed transaction", gtid.as_ref().map_or("without GTID".to_string(), |g| g.to_string()))]
+    Apply {
+        at: Position,
+        gtid: Option<Gtid>,
+        source: Box<ApplyError>,
+        report: Box<Report>,
+    },
+    #[error("cancelled; run the same command again to resume")]
+    Cancelled { report: Box<Report> },
+}
+
+impl From<ApplyError> for ReplayError {
+    fn from(e: ApplyError) -> Self {
+        ReplayError::Target(Box::new(e))
+    }
+}
+
+impl Replay {
+    /// Runs the replay. `progress` is called after every committed unit;
+    /// setting `cancel` stops dispatching and returns once running units end.
+    pub fn run(
+        &self,
+        mut progress: impl FnMut(Progress),
+        cancel: &AtomicBool,
+    ) -> Result<Report, ReplayError> {
+        let started = Instant::now();
+        let mut control = self.target.conn()?;
+        self.checkpoint.create(&mut control)?;
+        let applied: HashSet<(String, u64)> = self.checkpoint.load(&mut control)?;
+        let schema = load_schema(&mut control, &[])?;
+        let mut planner = BinlogPlanner::with_schema(schema);
+
+        // Workers.
+        let (work_tx, work_rx) = bounded::<(u64, Vec<TxnWork>)>(self.workers);
+        let (done_tx, done_rx) = unbounded();
+        let mut handles = vec![];
+        for _ in 0..self.workers.max(1) {
+            let (rx, tx) = (work_rx.clone(), done_tx.clone());
+            let (target, checkpoint, log_bin, retry) = (
+                self.target.clone(),
+                self.checkpoint.clone(),
+                self.log_bin,
+                self.retry,
+            );
+            handles.push(std::thread::spawn(move || {
+                let mut session = match Session::open(&target, checkpoint, log_bin, retry) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        // Report the failure on the first unit received.
+                        let e = Arc::new(e);
+                        for (id, txns) in rx.iter() {
+                            let _ = tx.send((
+                                id,
+                                txns,
+                                Err((
+                                    None,
+                                    ApplyError::Unexpected {
+                                        doing: "opening an apply session".into(),
+                                        reason: e.to_string(),
+                                    },
+                                )),
+                            ));
+                        }
+                        return;
+                    }
+                };
+                for (id, txns) in rx.iter() {
+                    let refs: Vec<&TxnWork> = txns.iter().collect();
+                    let result = session.apply(&refs).map_err(|e| (e.txn, e.source));
+                    if tx.send((id, txns, result)).is_err() {
+                        return;
+                    }
+                }
+            }));
+        }
+        drop(done_tx);
+
+        let events = EventStream::open(&self.files, self.stream)?;
+        let mut txns = TransactionStream::new(events);
+        let mut graph: Graph<TxnWork> = Graph::new();
+        let mut report = Report::default();
+        let mut fde: Arc<Bytes> = Arc::new(Bytes::new());
+        let mut current: Vec<Event> = vec![];
+        let (mut input_done, mut running) = (false, 0usize);
+        let mut failure: Option<ReplayError> = None;
+        let mut cancelled = false;
+        let mut last: Option<(u64, LastApplied)> = None;
+
+        loop {
+            // Read and plan ahead, up to the window.
+            while !input_done && failure.is_none() && graph.pending() < self.window {
+                let item = match txns.next_item() {
+                    Ok(Some(item)) => item,
+                    Ok(None) => {
+                        input_done = true;
+                        break;
+                    }
+                    Err(e) => {
+                        failure = Some(e.into());
+                        break;
+                    }
+                };
+                let planned = match planner.feed(&item) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        failure = Some(e.into());
+                        break;
+                    }
+                };
+                match item {
+                    Item::Bookkeeping(e) => {
+                        if let EventData::FormatDescription { .. } = e.data {
+                            fde = Arc::new(e.raw.bytes.clone());
+                        }
+                    }
+                    Item::Begin(_) => current.clear(),
+                    Item::Event(e) => current.push(e),
+                    Item::End(_) => {}
+                }
+                if let Some(p) = planned {
+                    let key = (file_key(&p.summary.start.file), p.summary.start.offset);
+                    let events = std::mem::take(&mut current);
+                    if applied.contains(&key) {
+                        report.transactions_skipped += 1;
+                        continue;
+                    }
+                    graph.push(PlannedTxn {
+                        id: p.summary.ordinal,
+                        keys: p.keys,
+                        rows: p.summary.rows,
+                        bytes: p.summary.bytes,
+                        payload: TxnWork::new(p.summary, fde.clone(), events),
+                    });
+                }
+            }
+            if cancel.load(Ordering::Relaxed) {
+                cancelled = true;
+            }
+            // Hand out what may run.
+            while running < self.workers && failure.is_none() && !cancelled {
+                let Some(unit) = graph.next_unit(&self.limits) else {
+                    break;
+                };
+                let txns: Vec<TxnWork> = unit.txns.into_iter().map(|t| t.payload).collect();
+                if work_tx.send((unit.id, txns)).is_err() {
+                    break;
+                }
+                running += 1;
+            }
+            if running == 0 {
+                if failure.is_some() || cancelled || (input_done && graph.pending() == 0) {
+                    break;
+                }
+                if input_done {
+                    // Pending but nothing ready and nothing running cannot happen.
+                    unreachable!("the scheduler holds transactions it cannot hand out");
+                }
+                continue;
+            }
+            // Wait for a unit to end.
+            let Ok((id, done, result)) = done_rx.recv() else {
+                break;
+            };
+            running -= 1;
+            match result {
+                Ok(()) => {
+                    graph.complete(id);
+                    report.units += 1;
+                    let mut ddl = false;
+                    for t in &done {
+                        report.transactions_applied += 1;
+                        report.rows += t.summary.rows;
+                        report.bytes += t.summary.bytes;
+                        ddl |= t.summary.kind == myreplay_binlog::TransactionKind::Ddl;
+                        if last.as_ref().is_none_or(|(o, _)| t.summary.ordinal > *o) {
+                            last = Some((
+                                t.summary.ordinal,
+                                LastApplied {
+                                    file: t.summary.start.file.to_string(),
+                                    offset: t.summary.start.offset,
+                                    gtid: t.summary.gtid.as_ref().map(|g| g.to_string()),
+                                    timestamp: t.summary.timestamp,
+                                },
+                            ));
+                        }
+                    }
+                    if ddl {
+                        // The DDL changed the target's schema: read it again.
+                        match load_schema(&mut control, &[]) {
+                            Ok(schema) => {
+                                for t in schema.tables() {
+                                    planner.set_table((**t).clone());
+                                }
+                            }
+                            Err(e) => failure = Some(e.into()),
+                        }
+                    }
+                    progress(Progress {
+                        transactions_applied: report.transactions_applied,
+                        transactions_skipped: report.transactions_skipped,
+                        rows: report.rows,
+                        bytes: report.bytes,
+                    });
+                }
+                Err((index, source)) => {
+                    let t = &done[index.unwrap_or(0)];
+                    if failure.is_none() {
+                        failure = Some(ReplayError::Apply {
+                            at: t.summary.start.clone(),
+                            gtid: t.summary.gtid.clone(),
+                            source: Box::new(source),
+                            report: Box::default(),
+                        });
+                    }
+                }
+            }
+        }
+        drop(work_tx);
+        for h in handles {
+            let _ = h.join();
+        }
+        report.seconds = started.elapsed().as_secs_f64();
+        report.last_applied = last.map(|(_, l)| l);
+        match failure {
+            Some(ReplayError::Apply {
+                at, gtid, source, ..
+            }) => Err(ReplayError::Apply {
+                at,
+                gtid,
+                source,
+                report: Box::new(report),
+            }),
+            Some(e) => Err(e),
+            None if cancelled => Err(ReplayError::Cancelled {
+                report: Box::new(report),
+            }),
+            None => Ok(report),
+        }
+    }
+}

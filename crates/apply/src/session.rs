@@ -1,0 +1,363 @@
+//! One worker's session on the target: applies units of transactions, each
+//! in one target transaction together with its checkpoint rows.
+//!
+//! Row events go through the server's own applier with `BINLOG '...'`
+//! statements built from the original event bytes (exact replica semantics:
+//! the target's triggers do not fire again, its cascades run, MINIMAL images
+//! and partial JSON work). Statements (statement-format DML, DDL) run as SQL
+//! with the session context the source had (sql_mode, time zone, charsets,
+//! auto-increment settings, FOREIGN_KEY_CHECKS / UNIQUE_CHECKS, TIMESTAMP,
+//! INSERT_ID, RAND seeds, user variables, default database).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use bytes::Bytes;
+use myreplay_binlog::{Event, EventData, QueryClass};
+use mysql::prelude::Queryable;
+use mysql::Conn;
+
+use crate::checkpoint::{escape, CheckpointTable};
+use crate::connect::ConnectOptions;
+use crate::error::ApplyError;
+use crate::work::{Step, TxnWork};
+
+/// Largest raw size of the events sent in one `BINLOG` statement (base64
+/// makes it 4/3 larger; the server's default max_allowed_packet is 16 MiB).
+const MAX_BINLOG_CHUNK: usize = 4 << 20;
+
+/// How a failed unit is retried.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub attempts: u32,
+    pub first_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            attempts: 5,
+            first_backoff: Duration::from_millis(50),
+        }
+    }
+}
+
+/// A failed unit: which transaction, and the server's message.
+#[derive(Debug)]
+pub struct UnitError {
+    /// Index in the unit of the transaction being applied (None: at COMMIT).
+    pub txn: Option<usize>,
+    pub source: ApplyError,
+}
+
+/// A worker's connection to the target.
+pub struct Session {
+    conn: Conn,
+    /// The FORMAT_DESCRIPTION last sent with `BINLOG`.
+    fde: Option<Arc<Bytes>>,
+    checkpoint: CheckpointTable,
+    retry: RetryPolicy,
+}
+
+impl Session {
+    /// Opens a session. Without `log_bin`, its changes are not written to
+    /// the target's binlog (`sql_log_bin=0`).
+    pub fn open(
+        options: &ConnectOptions,
+        checkpoint: CheckpointTable,
+        log_bin: bool,
+        retry: RetryPolicy,
+    ) -> Result<Self, ApplyError> {
+        let mut conn = options.conn()?;
+        if !log_bin {
+            conn.query_drop("SET SESSION sql_log_bin = 0")
+                .map_err(ApplyError::query("turning off binary logging for the apply session (SET SESSION sql_log_bin = 0; needs SUPER or BINLOG ADMIN, or pass --log-bin)"))?;
+        }
+        Ok(Self {
+            conn,
+            fde: None,
+            checkpoint,
+            retry,
+        })
+    }
+
+    /// Applies `txns` in order in one target transaction with their
+    /// checkpoint rows; transient errors (deadlock, lock wait timeout) are
+    /// retried with backoff. On error nothing of the unit is committed.
+    pub fn apply(&mut self, txns: &[&TxnWork]) -> Result<(), UnitError> {
+        let mut backoff = self.retry.first_backoff;
+        let mut attempt = 1;
+        loop {
+            match self.apply_once(txns) {
+                Ok(()) => return Ok(()),
+                Err(e) => {
+                    let _ = self.conn.query_drop("ROLLBACK");
+                    if attempt >= self.retry.attempts || !is_transient(&e.source) {
+                        return Err(e);
+                    }
+                    std::thread::sleep(backoff);
+                    backoff *= 2;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    fn apply_once(&mut self, txns: &[&TxnWork]) -> Result<(), UnitError> {
+        let at = |i: Option<usize>| move |source| UnitError { txn: i, source };
+        self.conn
+            .query_drop("START TRANSACTION")
+            .map_err(ApplyError::query("START TRANSACTION"))
+            .map_err(at(None))?;
+        for (i, t) in txns.iter().enumerate() {
+            self.apply_txn(t).map_err(at(Some(i)))?;
+        }
+        let record = self.checkpoint.record_sql(txns);
+        self.conn
+            .query_drop(record)
+            .map_err(ApplyError::query(
+                "recording progress in the checkpoint table",
+            ))
+            .map_err(at(None))?;
+        self.conn
+            .query_drop("COMMIT")
+            .map_err(ApplyError::query("COMMIT"))
+            .map_err(at(None))?;
+        Ok(())
+    }
+
+    fn apply_txn(&mut self, t: &TxnWork) -> Result<(), ApplyError> {
+        for step in &t.steps {
+            match step {
+                Step::Rows(events) => {
+                    self.send_fde(&t.fde)?;
+                    for chunk in chunks(events) {
+                        self.conn
+                            .query_drop(binlog_statement(chunk))
+                            .map_err(ApplyError::query("applying row events (BINLOG statement)"))?;
+                    }
+                }
+                Step::Statement { context, query } => self.run_statement(t, context, query)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn send_fde(&mut self, fde: &Arc<Bytes>) -> Result<(), ApplyError> {
+        if self
+            .fde
+            .as_ref()
+            .is_some_and(|f| Arc::ptr_eq(f, fde) || f == fde)
+        {
+            return Ok(());
+        }
+        self.conn
+            .query_drop(binlog_statement(std::slice::from_ref(&**fde)))
+            .map_err(ApplyError::query("sending the FORMAT_DESCRIPTION event (BINLOG statement; needs SUPER or BINLOG REPLAY)"))?;
+        self.fde = Some(fde.clone());
+        Ok(())
+    }
+
+    fn run_statement(
+        &mut self,
+        t: &TxnWork,
+        context: &[Event],
+        query: &Event,
+    ) -> Result<(), ApplyError> {
+        let EventData::Query(q) = &query.data else {
+            return Ok(());
+        };
+        let sql = std::str::from_utf8(&q.sql).map_err(|_| {
+            ApplyError::Unsupported(format!(
+                "{}: the statement is not valid UTF-8; myreplay cannot send it byte for byte yet",
+                query.raw.pos
+            ))
+        })?;
+        let mut set = vec![];
+        let ctx = q.context().map_err(|reason| ApplyError::Unexpected {
+            doing: format!(
+                "reading the status variables of the QUERY at {}",
+                query.raw.pos
+            ),
+            reason,
+        })?;
+        if let Some(v) = ctx.sql_mode {
+            set.push(format!("@@session.sql_mode={v}"));
+        }
+        if let Some(tz) = &ctx.time_zone {
+            set.push(format!("@@session.time_zone='{}'", escape(tz)));
+        }
+        if let Some((client, connection, server)) = ctx.charset {
+            set.push(format!(
+                "@@session.character_set_client={client}, @@session.collation_connection={connection}, @@session.collation_server={server}"
+            ));
+        }
+        if let Some(id) = ctx.charset_database {
+            set.push(format!("@@session.collation_database={id}"));
+        }
+        if let Some(id) = ctx.lc_time_names {
+            set.push(format!("@@session.lc_time_names={id}"));
+        }
+        if let Some((inc, off)) = ctx.auto_increment {
+            set.push(format!(
+                "@@session.auto_increment_increment={inc}, @@session.auto_increment_offset={off}"
+            ));
+        }
+        if ctx.flags2.is_some() {
+            set.push(format!(
+                "@@session.foreign_key_checks={}, @@session.unique_checks={}",
+                u8::from(!ctx.no_foreign_key_checks()),
+                u8::from(!ctx.relaxed_unique_checks())
+            ));
+        }
+        set.push(format!("@@session.pseudo_thread_id={}", q.thread_id));
+        let micros = ctx.microseconds.unwrap_or(0);
+        set.push(format!(
+            "@@session.timestamp={}.{micros:06}",
+            query.raw.header.timestamp
+        ));
+        for c in context {
+            match &c.data {
+                EventData::Intvar { kind: 1, value } => set.push(format!("LAST_INSERT_ID={value}")),
+                EventData::Intvar { value, .. } => set.push(format!("INSERT_ID={value}")),
+                EventData::Rand { seed1, seed2 } => {
+                    set.push(format!("@@rand_seed1={seed1}, @@rand_seed2={seed2}"))
+                }
+                EventData::UserVar { .. } => set.push(user_var(c)?),
+                _ => {}
+            }
+        }
+        let doing = |what: &str| {
+            format!(
+                "{what} for the statement at {} ({})",
+                query.raw.pos,
+                t.summary
+                    .gtid
+                    .as_ref()
+                    .map_or("no GTID".into(), |g| g.to_string())
+            )
+        };
+        self.conn
+            .query_drop(format!("SET {}", set.join(", ")))
+            .map_err(ApplyError::query(doing("setting the session context")))?;
+        if !q.schema.is_empty() {
+            self.conn
+                .query_drop(format!("USE `{}`", q.schema.replace('`', "``")))
+                .map_err(ApplyError::query(doing("selecting the default database")))?;
+        }
+        if matches!(q.class(), QueryClass::Savepoint) || !sql.is_empty() {
+            self.conn
+                .query_drop(sql)
+                .map_err(ApplyError::query(doing("running the statement")))?;
+        }
+        Ok(())
+    }
+}
+
+/// The USER_VAR event as `@name := value`.
+fn user_var(e: &Event) -> Result<String, ApplyError> {
+    let b = e.raw.body();
+    let bad = || ApplyError::Unexpected {
+        doing: format!("reading the USER_VAR event at {}", e.raw.pos),
+        reason: "the event is shorter than its fields".into(),
+    };
+    let u32_at = |i: usize| -> Result<u32, ApplyError> {
+        Ok(u32::from_le_bytes(
+            b.get(i..i + 4)
+                .ok_or_else(bad)?
+                .try_into()
+                .expect("4 bytes"),
+        ))
+    };
+    let name_len = u32_at(0)? as usize;
+    let name = String::from_utf8_lossy(b.get(4..4 + name_len).ok_or_else(bad)?).replace('`', "``");
+    let p = 4 + name_len;
+    let is_null = *b.get(p).ok_or_else(bad)? != 0;
+    if is_null {
+        return Ok(format!("@`{name}` := NULL"));
+    }
+    let kind = *b.get(p + 1).ok_or_else(bad)?;
+    let charset = u32_at(p + 2)?;
+    let len = u32_at(p + 6)? as usize;
+    let value = b.get(p + 10..p + 10 + len).ok_or_else(bad)?;
+    let unsigned = b.get(p + 10 + len).is_some_and(|f| f & 1 != 0);
+    let hex: String = value.iter().map(|x| format!("{x:02x}")).collect();
+    Ok(match kind {
+        0 => {
+            let collation = mysql_common::collations::Collation::resolve(
+                mysql_common::collations::CollationId::from(charset as u16),
+            );
+            format!(
+                "@`{name}` := CONVERT(X'{hex}' USING {}) COLLATE {}",
+                collation.charset(),
+                collation.collation()
+            )
+        }
+        1 if len == 8 => format!(
+            "@`{name}` := {:e}",
+            f64::from_le_bytes(value.try_into().expect("8 bytes"))
+        ),
+        2 if len == 8 => {
+            let v: [u8; 8] = value.try_into().expect("8 bytes");
+            if unsigned {
+                format!("@`{name}` := {}", u64::from_le_bytes(v))
+            } else {
+                format!("@`{name}` := {}", i64::from_le_bytes(v))
+            }
+        }
+        _ => {
+            return Err(ApplyError::Unsupported(format!(
+                "{}: user variable @{name} of type {kind} (DECIMAL or ROW) is not supported yet",
+                e.raw.pos
+            )))
+        }
+    })
+}
+
+/// `BINLOG '<base64 of event 1>\n<base64 of event 2>...'`: MariaDB and
+/// MySQL accept several newline-separated events in one statement.
+fn binlog_statement(events: &[Bytes]) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut s =
+        String::with_capacity(events.iter().map(|e| e.len() * 4 / 3 + 4).sum::<usize>() + 10);
+    s.push_str("BINLOG '");
+    for (i, e) in events.iter().enumerate() {
+        if i > 0 {
+            s.push('\n');
+        }
+        b64.encode_string(e, &mut s);
+    }
+    s.push('\'');
+    s
+}
+
+/// Splits events into runs of at most MAX_BINLOG_CHUNK bytes (an event
+/// larger than that is a run of its own).
+fn chunks(events: &[Bytes]) -> impl Iterator<Item = &[Bytes]> {
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        if start >= events.len() {
+            return None;
+        }
+        let mut end = start;
+        let mut size = 0;
+        while end < events.len() && (end == start || size + events[end].len() <= MAX_BINLOG_CHUNK) {
+            size += events[end].len();
+            end += 1;
+        }
+        let run = &events[start..end];
+        start = end;
+        Some(run)
+    })
+}
+
+/// Deadlock (1213) and lock wait timeout (1205): worth a retry on the same
+/// session. A lost connection ends the replay cleanly instead (nothing of
+/// the unit committed; re-running the command resumes).
+pub fn is_transient(e: &ApplyError) -> bool {
+    matches!(
+        e,
+        ApplyError::Query { source: mysql::Error::MySqlError(m), .. } if matches!(m.code, 1205 | 1213)
+    )
+}

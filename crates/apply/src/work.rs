@@ -1,0 +1,66 @@
+//! What a worker needs to apply one transaction: its summary and the events
+//! to send, with the FORMAT_DESCRIPTION they were written under.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use myreplay_binlog::{Event, EventData, QueryClass, TransactionSummary};
+
+/// One source transaction, ready to apply.
+#[derive(Debug, Clone)]
+pub struct TxnWork {
+    pub summary: TransactionSummary,
+    /// The FORMAT_DESCRIPTION event (raw bytes) of the file the transaction is in.
+    pub fde: Arc<Bytes>,
+    /// The steps, in order.
+    pub steps: Vec<Step>,
+}
+
+/// One thing to do on the target, in order.
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// Row events (TABLE_MAP and ROWS), raw, sent in a `BINLOG` statement.
+    Rows(Vec<Bytes>),
+    /// A statement with the context events before it (INTVAR, RAND, USER_VAR).
+    Statement { context: Vec<Event>, query: Event },
+}
+
+impl TxnWork {
+    /// Builds the steps from a transaction's events.
+    pub fn new(summary: TransactionSummary, fde: Arc<Bytes>, events: Vec<Event>) -> Self {
+        let mut steps: Vec<Step> = vec![];
+        let mut context = vec![];
+        for e in events {
+            match &e.data {
+                EventData::TableMap(_) | EventData::Rows(_) => match steps.last_mut() {
+                    Some(Step::Rows(v)) => v.push(e.raw.bytes.clone()),
+                    _ => steps.push(Step::Rows(vec![e.raw.bytes.clone()])),
+                },
+                EventData::Intvar { .. } | EventData::Rand { .. } | EventData::UserVar { .. } => {
+                    context.push(e)
+                }
+                EventData::Query(q) => match q.class() {
+                    // Transaction control is the session's own.
+                    QueryClass::Begin | QueryClass::Commit | QueryClass::Rollback => {}
+                    _ => steps.push(Step::Statement {
+                        context: std::mem::take(&mut context),
+                        query: e,
+                    }),
+                },
+                _ => {}
+            }
+        }
+        Self {
+            summary,
+            fde,
+            steps,
+        }
+    }
+
+    /// Whether the transaction holds statements (not only row events).
+    pub fn has_statements(&self) -> bool {
+        self.steps
+            .iter()
+            .any(|s| matches!(s, Step::Statement { .. }))
+    }
+}
