@@ -22,6 +22,36 @@ pub enum Command {
     /// Analyse what may run in parallel: barriers, table-level keys, critical path, speedups.
     #[command(disable_help_flag = true)]
     Plan(PlanArgs),
+    /// Replay binlogs into a server, in parallel, exactly once (resumable).
+    #[command(disable_help_flag = true)]
+    Apply(ApplyArgs),
+}
+
+/// `myreplay apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    /// Parallel sessions on the target (default: one per core, at least 2).
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+    /// Most source transactions applied in one target commit.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub unit_transactions: usize,
+    /// Where applied transactions are recorded (DATABASE.TABLE).
+    #[arg(long, value_name = "DB.TABLE", default_value = "myreplay.applied")]
+    pub checkpoint_table: String,
+    /// Also write the applied changes to the target's binlog.
+    #[arg(long)]
+    pub log_bin: bool,
+    /// Connect, read the schema and plan; apply nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print help.
+    #[arg(long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
 }
 
 /// `myreplay plan`.

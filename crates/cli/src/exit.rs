@@ -19,6 +19,11 @@ pub const UNSUPPORTED: i32 = 6;
 pub const USAGE: i32 = 7;
 /// The server could not be reached, or refused a query.
 pub const SERVER: i32 = 8;
+/// A transaction failed on the target: the replay stopped cleanly (nothing
+/// of the failing unit committed); fix the cause and run the same command.
+pub const APPLY: i32 = 9;
+/// Interrupted; run the same command to resume.
+pub const CANCELLED: i32 = 130;
 
 /// The exit code for a library error.
 pub fn code(e: &Error) -> i32 {
@@ -49,6 +54,14 @@ pub fn report(result: anyhow::Result<()>) -> i32 {
         CORRUPT
     } else if e.downcast_ref::<myreplay_apply::ApplyError>().is_some() {
         SERVER
+    } else if let Some(r) = e.downcast_ref::<myreplay_apply::ReplayError>() {
+        match r {
+            myreplay_apply::ReplayError::Binlog(b) => code(b),
+            myreplay_apply::ReplayError::Plan(_) => CORRUPT,
+            myreplay_apply::ReplayError::Target(_) => SERVER,
+            myreplay_apply::ReplayError::Apply { .. } => APPLY,
+            myreplay_apply::ReplayError::Cancelled { .. } => CANCELLED,
+        }
     } else {
         FAILURE
     }

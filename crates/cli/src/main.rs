@@ -1,6 +1,7 @@
 //! The `myreplay` command. Everything it does is library API; this file only
 //! parses arguments, calls the libraries and prints.
 
+mod apply;
 mod args;
 mod events;
 mod exit;
@@ -15,6 +16,7 @@ fn main() {
         args::Command::Events(a) => events::run(a).map_err(anyhow::Error::from),
         args::Command::Transactions(a) => transactions::run(a).map_err(anyhow::Error::from),
         args::Command::Plan(a) => plan::run(a),
+        args::Command::Apply(a) => apply::run(a),
     };
     std::process::exit(exit::report(result));
 }

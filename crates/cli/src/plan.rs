@@ -41,16 +41,26 @@ struct Report {
 }
 
 pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
-    let (mut planner, schema_notes) = match args.conn.options()? {
+    report(&args.read, args.conn.options()?, &args.database)
+}
+
+/// Plans `read`'s binlogs, with the keys of the server `conn` names if any,
+/// and prints the report (`myreplay plan`, `myreplay apply --dry-run`).
+pub fn report(
+    read: &crate::args::ReadArgs,
+    conn: Option<myreplay_apply::ConnectOptions>,
+    databases: &[String],
+) -> anyhow::Result<()> {
+    let (mut planner, schema_notes) = match conn {
         Some(opts) => {
             let mut conn = opts.conn()?;
-            let schema = myreplay_apply::load_schema(&mut conn, &args.database)?;
+            let schema = myreplay_apply::load_schema(&mut conn, databases)?;
             let notes = SchemaNotes::of(&schema);
             (BinlogPlanner::with_schema(schema), notes)
         }
         None => (BinlogPlanner::offline(), SchemaNotes::default()),
     };
-    let events = EventStream::open(&args.read.files, args.read.stream_options())?;
+    let events = EventStream::open(&read.files, read.stream_options())?;
     let mut txns = TransactionStream::new(events);
     let mut analysis = Analysis::new(&WORKERS, 100_000);
     let (mut transactions, mut rows, mut barriers) = (0u64, 0u64, 0u64);
@@ -126,7 +136,7 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let written = if args.read.json {
+    let written = if read.json {
         serde_json::to_writer(&mut out, &report)
             .map_err(std::io::Error::from)
             .and_then(|()| writeln!(out))

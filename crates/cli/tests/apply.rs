@@ -1,0 +1,148 @@
+//! `myreplay apply` as a DBA runs it: killed with SIGKILL at several
+//! moments and run again each time, it ends with every table equal to the
+//! source's; a finished replay run again applies nothing.
+
+#[path = "../../apply/tests/support/mod.rs"]
+mod support;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use support::{assert_same_tables, PrivateMariaDb};
+
+fn myreplay_apply(
+    target: &PrivateMariaDb,
+    files: &[std::path::PathBuf],
+    extra: &[&str],
+) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_myreplay"));
+    c.arg("apply")
+        .arg("-S")
+        .arg(target.socket())
+        .args(["-u", "root"])
+        .args(extra)
+        .args(files);
+    c
+}
+
+/// Transactions in the files, as `myreplay transactions` counts them.
+fn transactions(files: &[std::path::PathBuf]) -> u64 {
+    let out = Command::new(env!("CARGO_BIN_EXE_myreplay"))
+        .arg("transactions")
+        .args(files)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).lines().count() as u64
+}
+
+#[test]
+fn killed_at_any_moment_and_run_again_it_ends_equal_to_the_source() {
+    let mut source = PrivateMariaDb::start();
+    source.exec(
+        "CREATE DATABASE app; USE app;
+         CREATE TABLE accounts (id INT PRIMARY KEY, owner VARCHAR(30) NOT NULL, balance BIGINT NOT NULL, UNIQUE KEY (owner)) ENGINE=InnoDB;
+         CREATE TABLE ledger (id INT AUTO_INCREMENT PRIMARY KEY, account INT NOT NULL, amount BIGINT NOT NULL) ENGINE=InnoDB;",
+    );
+    let mut target = source.snapshot(&["--skip-log-bin"]);
+    let before = source.binlogs().len();
+    let mut sql = String::from("USE app;");
+    for i in 0..300 {
+        sql += &format!("INSERT INTO accounts VALUES ({i}, 'o{i}', 1000);");
+    }
+    for i in 0..3000 {
+        let (a, b) = (i * 7 % 300, (i * 13 + 1) % 300);
+        sql += &format!(
+            "BEGIN; UPDATE accounts SET balance = balance - {i} WHERE id = {a}; UPDATE accounts SET balance = balance + {i} WHERE id = {b}; INSERT INTO ledger (account, amount) VALUES ({a}, {i}); COMMIT;"
+        );
+        if i % 100 == 0 {
+            // A unique-value swap through a temporary value.
+            sql += &format!(
+                "UPDATE accounts SET owner = 'tmp' WHERE id = {a}; UPDATE accounts SET owner = 'o{a}x' WHERE id = {b}; UPDATE accounts SET owner = 'o{b}x' WHERE id = {a};"
+            );
+        }
+    }
+    source.exec(&sql);
+    source.exec("FLUSH BINARY LOGS");
+    let logs = source.binlogs();
+    let files: Vec<_> = logs[before - 1..logs.len() - 1].to_vec();
+
+    let slow = ["--workers", "2", "--unit-transactions", "3"];
+    let mut interrupted = 0;
+    for delay_ms in [60u64, 120, 200, 300, 450, 650] {
+        let mut child = myreplay_apply(&target, &files, &slow)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL
+        let status = child.wait().unwrap();
+        if !status.success() {
+            interrupted += 1;
+        }
+    }
+    assert!(
+        interrupted >= 3,
+        "only {interrupted} runs were killed before finishing"
+    );
+    // The target server itself restarted mid-way too.
+    target.restart();
+    let out = myreplay_apply(&target, &files, &["--workers", "2", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let total = transactions(&files);
+    assert!(total > 3300);
+    let applied = report["transactions_applied"].as_u64().unwrap();
+    let skipped = report["transactions_skipped"].as_u64().unwrap();
+    assert_eq!(applied + skipped, total, "{report}");
+    assert!(skipped > 0, "the killed runs applied something: {report}");
+    assert_same_tables(&source, &target);
+
+    // Finished: running it again applies nothing and says so.
+    let out = myreplay_apply(&target, &files, &[]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("applied 0 transactions ({total} skipped")),
+        "{text}"
+    );
+    assert!(text.contains("nothing new to apply"), "{text}");
+    assert_same_tables(&source, &target);
+}
+
+#[test]
+fn a_failing_transaction_stops_cleanly_with_its_position() {
+    let mut source = PrivateMariaDb::start();
+    source
+        .exec("CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY, v INT) ENGINE=InnoDB;");
+    let target = source.snapshot(&["--skip-log-bin"]);
+    let before = source.binlogs().len();
+    source.exec("INSERT INTO app.t VALUES (1, 1); INSERT INTO app.t VALUES (2, 2); INSERT INTO app.t VALUES (3, 3);");
+    source.exec("FLUSH BINARY LOGS");
+    let logs = source.binlogs();
+    let files: Vec<_> = logs[before - 1..logs.len() - 1].to_vec();
+    // The target already has row 2: the second transaction cannot apply.
+    target.exec("SET SESSION sql_log_bin = 0; INSERT INTO app.t VALUES (2, 99);");
+    let out = myreplay_apply(&target, &files, &["--workers", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(9),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("0-1-") && err.contains("Duplicate entry"),
+        "{err}"
+    );
+    assert!(err.contains("nothing of it was committed"), "{err}");
+}
