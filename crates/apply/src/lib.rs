@@ -6,6 +6,7 @@
 pub mod checkpoint;
 pub mod connect;
 pub mod error;
+pub mod filter;
 pub mod replay;
 pub mod schema_loader;
 pub mod session;
@@ -14,6 +15,7 @@ pub mod work;
 pub use checkpoint::CheckpointTable;
 pub use connect::{ConnectOptions, Endpoint};
 pub use error::ApplyError;
+pub use filter::{DatabaseFilter, Range};
 pub use myreplay_plan as plan;
 pub use replay::{LastApplied, Progress, Replay, ReplayError, Report};
 pub use schema_loader::load_schema;

@@ -25,6 +25,7 @@ use myreplay_plan::{BinlogPlanner, Graph, Limits, PlannedTxn, Scheduler};
 use crate::checkpoint::{file_key, CheckpointTable};
 use crate::connect::ConnectOptions;
 use crate::error::ApplyError;
+use crate::filter::{DatabaseFilter, Decision, Range};
 use crate::schema_loader::load_schema;
 use crate::session::{RetryPolicy, Session};
 use crate::work::TxnWork;
@@ -43,6 +44,10 @@ pub struct Replay {
     /// Transactions planned ahead of the oldest one not yet committed.
     pub window: usize,
     pub retry: RetryPolicy,
+    /// Start and stop points besides positions (time, GTID).
+    pub range: Range,
+    /// Databases to apply (mysqlbinlog's --database) or leave out.
+    pub databases: DatabaseFilter,
 }
 
 impl Replay {
@@ -60,6 +65,8 @@ impl Replay {
             log_bin: false,
             window: 20_000,
             retry: RetryPolicy::default(),
+            range: Range::default(),
+            databases: DatabaseFilter::default(),
         }
     }
 }
@@ -78,7 +85,10 @@ pub struct LastApplied {
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Report {
     pub transactions_applied: u64,
+    /// Already recorded as applied in the checkpoint table.
     pub transactions_skipped: u64,
+    /// Left out by the range or the database filters.
+    pub transactions_filtered: u64,
     pub rows: u64,
     pub units: u64,
     pub bytes: u64,
@@ -202,6 +212,14 @@ impl Replay {
                         input_done = true;
                         break;
                     }
+                    // --stop-position inside a transaction: stop before that
+                    // transaction (never apply part of one).
+                    Err(myreplay_binlog::Error::IncompleteTransaction { .. })
+                        if self.stream.stop_position.is_some() =>
+                    {
+                        input_done = true;
+                        break;
+                    }
                     Err(e) => {
                         failure = Some(e.into());
                         break;
@@ -226,17 +244,34 @@ impl Replay {
                 }
                 if let Some(p) = planned {
                     let key = (file_key(&p.summary.start.file), p.summary.start.offset);
-                    let events = std::mem::take(&mut current);
+                    let events = self.databases.retain(std::mem::take(&mut current));
+                    match self.range.decide(&p.summary) {
+                        Decision::Stop => {
+                            input_done = true;
+                            break;
+                        }
+                        Decision::Skip => {
+                            report.transactions_filtered += 1;
+                            continue;
+                        }
+                        Decision::ApplyThenStop => input_done = true,
+                        Decision::Apply => {}
+                    }
                     if applied.contains(&key) {
                         report.transactions_skipped += 1;
                         continue;
                     }
+                    let work = TxnWork::new(p.summary, fde.clone(), events);
+                    if work.steps.is_empty() && !self.databases.is_empty() {
+                        report.transactions_filtered += 1;
+                        continue;
+                    }
                     graph.push(PlannedTxn {
-                        id: p.summary.ordinal,
+                        id: work.summary.ordinal,
                         keys: p.keys,
-                        rows: p.summary.rows,
-                        bytes: p.summary.bytes,
-                        payload: TxnWork::new(p.summary, fde.clone(), events),
+                        rows: work.summary.rows,
+                        bytes: work.summary.bytes,
+                        payload: work,
                     });
                 }
             }

@@ -25,6 +25,34 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
     replay.limits.max_transactions = args.unit_transactions.max(1);
     replay.checkpoint = CheckpointTable::parse(&args.checkpoint_table)?;
     replay.log_bin = args.log_bin;
+    let time = |t: &Option<String>| -> anyhow::Result<Option<u32>> {
+        t.as_deref()
+            .map(|t| myreplay_apply::filter::parse_datetime(t, &args.timezone))
+            .transpose()
+            .map_err(anyhow::Error::msg)
+    };
+    let gtid = |g: &Option<String>| -> anyhow::Result<Option<myreplay_binlog::Gtid>> {
+        g.as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(anyhow::Error::msg)
+    };
+    replay.range = myreplay_apply::Range {
+        start_time: time(&args.start_datetime)?,
+        stop_time: time(&args.stop_datetime)?,
+        stop_before_gtid: gtid(&args.stop_before_gtid)?,
+        stop_after_gtid: gtid(&args.stop_after_gtid)?,
+    };
+    if args.start_datetime.is_some() || args.stop_datetime.is_some() {
+        eprintln!(
+            "myreplay: --start-datetime / --stop-datetime are read in time zone {}",
+            args.timezone
+        );
+    }
+    replay.databases = myreplay_apply::DatabaseFilter {
+        only: args.database.clone(),
+        exclude: args.exclude_database.clone(),
+    };
 
     let started = Instant::now();
     let mut last_print = Instant::now();
@@ -66,9 +94,10 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
     } else {
         writeln!(
             out,
-            "applied {} transactions ({} skipped as already applied), {} rows in {:.2} s ({:.0} transactions/s)",
+            "applied {} transactions ({} skipped as already applied, {} left out by the range or filters), {} rows in {:.2} s ({:.0} transactions/s)",
             report.transactions_applied,
             report.transactions_skipped,
+            report.transactions_filtered,
             report.rows,
             report.seconds,
             report.transactions_applied as f64 / report.seconds.max(0.001)
@@ -76,14 +105,36 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
         match &report.last_applied {
             Some(l) => writeln!(
                 out,
-                "last applied: {} at {} ({}), committed on the source at {} (UTC epoch seconds)",
+                "last applied: {} at {} ({}), committed on the source at {} UTC",
                 l.file,
                 l.offset,
                 l.gtid.as_deref().unwrap_or("no GTID"),
-                l.timestamp
+                utc(l.timestamp)
             )?,
             None => writeln!(out, "nothing new to apply")?,
         }
     }
     result.map(|_| ()).map_err(anyhow::Error::from)
+}
+
+/// Seconds since the epoch as `YYYY-MM-DD HH:MM:SS` (UTC).
+fn utc(ts: u32) -> String {
+    let secs = i64::from(ts);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }

@@ -49,6 +49,28 @@ pub struct ApplyArgs {
     /// Connect, read the schema and plan; apply nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Skip transactions committed before this time (YYYY-MM-DD HH:MM:SS in --timezone).
+    #[arg(long, value_name = "DATETIME")]
+    pub start_datetime: Option<String>,
+    /// Stop before the first transaction committed at or after this time.
+    #[arg(long, value_name = "DATETIME")]
+    pub stop_datetime: Option<String>,
+    /// Time zone of --start-datetime / --stop-datetime: UTC or an offset like +02:00.
+    #[arg(long, value_name = "TZ", default_value = "UTC")]
+    pub timezone: String,
+    /// Stop before this transaction (MariaDB D-S-N or MySQL uuid[:tag]:N).
+    #[arg(long, value_name = "GTID")]
+    pub stop_before_gtid: Option<String>,
+    /// Stop after this transaction.
+    #[arg(long, value_name = "GTID")]
+    pub stop_after_gtid: Option<String>,
+    /// Apply only these databases (repeatable): row events by their table's
+    /// database, statements by their default database, as mysqlbinlog does.
+    #[arg(long = "database", value_name = "DB")]
+    pub database: Vec<String>,
+    /// Leave these databases out (repeatable).
+    #[arg(long = "exclude-database", value_name = "DB")]
+    pub exclude_database: Vec<String>,
     /// Print help.
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,

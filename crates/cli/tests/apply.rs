@@ -146,3 +146,95 @@ fn a_failing_transaction_stops_cleanly_with_its_position() {
     );
     assert!(err.contains("nothing of it was committed"), "{err}");
 }
+
+#[test]
+fn stop_points_and_database_filters_end_at_transaction_boundaries() {
+    let mut source = PrivateMariaDb::start();
+    source.exec(
+        "CREATE DATABASE a; CREATE DATABASE b;
+         CREATE TABLE a.t (id INT PRIMARY KEY) ENGINE=InnoDB;
+         CREATE TABLE b.t (id INT PRIMARY KEY) ENGINE=InnoDB;",
+    );
+    let targets: Vec<PrivateMariaDb> = (0..4)
+        .map(|_| source.snapshot(&["--skip-log-bin"]))
+        .collect();
+    let before = source.binlogs().len();
+    // Ten transactions a minute apart from 2023-11-14 22:13:20 UTC, each
+    // writing one row in a and one in b.
+    let mut sql = String::new();
+    for i in 0..10 {
+        sql += &format!(
+            "SET TIMESTAMP = {}; BEGIN; INSERT INTO a.t VALUES ({i}); INSERT INTO b.t VALUES ({i}); COMMIT;",
+            1_700_000_000 + i * 60
+        );
+    }
+    source.exec(&sql);
+    source.exec("FLUSH BINARY LOGS");
+    let logs = source.binlogs();
+    let files: Vec<_> = logs[before - 1..logs.len() - 1].to_vec();
+    let gtids: Vec<String> = {
+        let out = Command::new(env!("CARGO_BIN_EXE_myreplay"))
+            .arg("transactions")
+            .arg("--json")
+            .args(&files)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["gtid"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    assert_eq!(gtids.len(), 10);
+    let count = |db: &PrivateMariaDb, table: &str| -> u64 {
+        use mysql::prelude::Queryable;
+        db.conn()
+            .query_first(format!("SELECT COUNT(*) FROM {table}"))
+            .unwrap()
+            .unwrap()
+    };
+    let run = |target: &PrivateMariaDb, extra: &[&str]| {
+        let out = myreplay_apply(target, &files, extra).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let text = run(&targets[0], &["--stop-before-gtid", &gtids[4]]);
+    assert_eq!(
+        (count(&targets[0], "a.t"), count(&targets[0], "b.t")),
+        (4, 4)
+    );
+    assert!(
+        text.contains(&format!("({})", gtids[3])),
+        "the last applied is named: {text}"
+    );
+
+    run(&targets[1], &["--stop-after-gtid", &gtids[4]]);
+    assert_eq!(count(&targets[1], "a.t"), 5);
+
+    // 22:18:20 UTC is 2023-11-15 00:18:20 at +02:00: five transactions before it.
+    run(
+        &targets[2],
+        &[
+            "--stop-datetime",
+            "2023-11-15 00:18:20",
+            "--timezone",
+            "+02:00",
+        ],
+    );
+    assert_eq!(count(&targets[2], "a.t"), 5);
+
+    let text = run(&targets[3], &["--database", "a"]);
+    assert_eq!(
+        (count(&targets[3], "a.t"), count(&targets[3], "b.t")),
+        (10, 0),
+        "{text}"
+    );
+}
