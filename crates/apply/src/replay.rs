@@ -142,6 +142,12 @@ impl Replay {
     ) -> Result<Report, ReplayError> {
         let started = Instant::now();
         let mut control = self.target.conn()?;
+        // Before the first write.
+        crate::preflight::preflight(
+            &mut control,
+            self.files.first().map(|p| p.as_path()),
+            self.log_bin,
+        )?;
         self.checkpoint.create(&mut control)?;
         let applied: HashSet<(String, u64)> = self.checkpoint.load(&mut control)?;
         let schema = load_schema(&mut control, &[])?;

@@ -15,6 +15,19 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
         );
     };
     if args.dry_run {
+        let mut conn = target.conn()?;
+        let p = myreplay_apply::preflight(
+            &mut conn,
+            args.read.files.first().map(|f| f.as_path()),
+            args.log_bin,
+        )?;
+        eprintln!(
+            "preflight: target {} ({}), target binlog {}; binlogs written by {}; the apply session may skip the target's binlog and run BINLOG statements",
+            target.describe(),
+            p.server_version,
+            if p.target_log_bin { "on" } else { "off" },
+            p.source_server_version
+        );
         return crate::plan::report(&args.read, Some(target), &[]);
     }
     let mut replay = Replay::new(args.read.files.clone(), target);

@@ -238,3 +238,50 @@ fn stop_points_and_database_filters_end_at_transaction_boundaries() {
         "{text}"
     );
 }
+
+#[test]
+fn a_missing_privilege_stops_before_the_first_write() {
+    let mut source = PrivateMariaDb::start();
+    source.exec("CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY) ENGINE=InnoDB;");
+    let target = source.snapshot(&["--skip-log-bin"]);
+    let before = source.binlogs().len();
+    source.exec("INSERT INTO app.t VALUES (1); FLUSH BINARY LOGS;");
+    let logs = source.binlogs();
+    let files: Vec<_> = logs[before - 1..logs.len() - 1].to_vec();
+    target.exec("CREATE USER limited@localhost IDENTIFIED BY 'secret-pw'; GRANT ALL ON app.* TO limited@localhost; GRANT ALL ON myreplay.* TO limited@localhost;");
+    let out = Command::new(env!("CARGO_BIN_EXE_myreplay"))
+        .args(["apply", "-S"])
+        .arg(target.socket())
+        .args(["-u", "limited"])
+        .env("MYSQL_PWD", "secret-pw")
+        .args(&files)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(8),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("preflight") && err.contains("sql_log_bin"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("secret-pw"),
+        "the password must not appear: {err}"
+    );
+    use mysql::prelude::Queryable;
+    let dbs: Vec<String> = target
+        .conn()
+        .query("SHOW DATABASES LIKE 'myreplay'")
+        .unwrap();
+    assert!(dbs.is_empty(), "nothing was written: no checkpoint table");
+    let rows: u64 = target
+        .conn()
+        .query_first("SELECT COUNT(*) FROM app.t")
+        .unwrap()
+        .unwrap();
+    assert_eq!(rows, 0);
+}

@@ -1,0 +1,69 @@
+//! Checks before the first write: can this target be replayed into, the way
+//! the replay is about to do it? Failing here leaves the target untouched.
+
+use myreplay_binlog::{EventReader, EventType, ReaderOptions};
+use mysql::prelude::Queryable;
+
+use crate::error::ApplyError;
+
+/// What the preflight found.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Preflight {
+    /// `VERSION()`, e.g. `10.11.6-MariaDB-log`.
+    pub server_version: String,
+    pub mariadb: bool,
+    /// The target writes a binlog (`log_bin`).
+    pub target_log_bin: bool,
+    /// The server of the first binlog file.
+    pub source_server_version: String,
+}
+
+/// Runs the checks on `conn` (a session like the workers'): the server
+/// answers, binary logging can be turned off for the session (unless
+/// `log_bin`), and the server accepts a `BINLOG` statement with the first
+/// file's FORMAT_DESCRIPTION event (the privilege the row path needs). None
+/// of this changes data.
+pub fn preflight(
+    conn: &mut impl Queryable,
+    first_file: Option<&std::path::Path>,
+    log_bin: bool,
+) -> Result<Preflight, ApplyError> {
+    let server_version: String = conn
+        .query_first("SELECT VERSION()")
+        .map_err(ApplyError::query("preflight: SELECT VERSION()"))?
+        .unwrap_or_default();
+    let target_log_bin: u8 = conn
+        .query_first("SELECT @@log_bin")
+        .map_err(ApplyError::query("preflight: reading @@log_bin"))?
+        .unwrap_or(0);
+    if !log_bin {
+        conn.query_drop("SET SESSION sql_log_bin = 0").map_err(ApplyError::query(
+            "preflight: SET SESSION sql_log_bin = 0 (the apply sessions must not write the target's binlog; grant SUPER or BINLOG ADMIN, or pass --log-bin)",
+        ))?;
+    }
+    let mut source_server_version = String::new();
+    if let Some(path) = first_file {
+        let mut reader = EventReader::open(path, ReaderOptions::default()).map_err(|e| {
+            ApplyError::Unexpected {
+                doing: "preflight: reading the first binlog".into(),
+                reason: e.to_string(),
+            }
+        })?;
+        if let Ok(Some(fde)) = reader.next_event() {
+            if fde.header.event_type == EventType::FORMAT_DESCRIPTION {
+                source_server_version = reader.format().server_version.clone();
+                use base64::Engine;
+                let b64 = base64::engine::general_purpose::STANDARD.encode(&fde.bytes);
+                conn.query_drop(format!("BINLOG '{b64}'")).map_err(ApplyError::query(
+                    "preflight: a BINLOG statement with the binlog's FORMAT_DESCRIPTION (the row path needs SUPER or BINLOG REPLAY)",
+                ))?;
+            }
+        }
+    }
+    Ok(Preflight {
+        mariadb: server_version.contains("MariaDB"),
+        server_version,
+        target_log_bin: target_log_bin != 0,
+        source_server_version,
+    })
+}
