@@ -69,28 +69,48 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
 
     let started = Instant::now();
     let mut last_print = Instant::now();
-    let tty = std::io::stderr().is_terminal();
+    let total: u64 = args
+        .read
+        .files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    // On a terminal: a bar (bytes of binlog applied, transactions, rate,
+    // ETA). Otherwise: a plain line every 5 seconds.
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
+            )
+            .expect("a valid template"),
+        );
+        bar
+    });
     let progress = |p: myreplay_apply::Progress| {
-        if last_print.elapsed() >= Duration::from_secs(if tty { 1 } else { 5 }) {
-            last_print = Instant::now();
-            let secs = started.elapsed().as_secs_f64().max(0.001);
-            let line = format!(
-                "myreplay: {} transactions applied ({} skipped), {} rows, {:.0} transactions/s",
-                p.transactions_applied,
-                p.transactions_skipped,
-                p.rows,
-                p.transactions_applied as f64 / secs
-            );
-            if tty {
-                eprint!("\r{line}");
-            } else {
-                eprintln!("{line}");
+        let secs = started.elapsed().as_secs_f64().max(0.001);
+        let msg = format!(
+            "{} transactions ({} skipped), {:.0}/s",
+            p.transactions_applied,
+            p.transactions_skipped,
+            p.transactions_applied as f64 / secs
+        );
+        match &bar {
+            Some(bar) => {
+                bar.set_position(p.bytes);
+                bar.set_message(msg);
             }
+            None if last_print.elapsed() >= Duration::from_secs(5) => {
+                last_print = Instant::now();
+                eprintln!("myreplay: {msg}, {} rows", p.rows);
+            }
+            None => {}
         }
     };
     let result = replay.run(progress, &AtomicBool::new(false));
-    if tty {
-        eprintln!();
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
     }
     let report = match &result {
         Ok(r) => r.clone(),
