@@ -108,7 +108,18 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
             None => {}
         }
     };
-    let result = replay.run(progress, &AtomicBool::new(false));
+    // Ctrl-C (SIGINT) or SIGTERM: stop handing out work, let the running
+    // units commit or roll back, report, exit 130. Run again to resume.
+    static CANCEL: AtomicBool = AtomicBool::new(false);
+    let _ = ctrlc::set_handler(|| {
+        if CANCEL.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            std::process::exit(130); // a second signal: stop now (still safe: resumable)
+        }
+        eprintln!(
+            "\nmyreplay: stopping after the running units; run the same command again to resume"
+        );
+    });
+    let result = replay.run(progress, &CANCEL);
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
