@@ -86,6 +86,39 @@ fn killed_at_any_moment_and_run_again_it_ends_equal_to_the_source() {
         interrupted >= 3,
         "only {interrupted} runs were killed before finishing"
     );
+    // Ctrl-C: a clean stop (exit 130) after the running units.
+    let child = myreplay_apply(&target, &files, &slow)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    if !out.status.success() {
+        assert_eq!(
+            out.status.code(),
+            Some(130),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("run the same command again to resume")
+        );
+    }
+    // The target server restarted while a replay runs: the replay stops
+    // (its connections are gone), nothing half-applied.
+    let child = myreplay_apply(&target, &files, &slow)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(80));
+    target.restart();
+    let _ = child.wait_with_output().unwrap();
     let out = myreplay_apply(&target, &files, &["--workers", "2", "--json"])
         .output()
         .unwrap();
