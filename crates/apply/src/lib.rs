@@ -27,6 +27,7 @@ pub mod preflight;
 pub mod replay;
 pub mod schema_loader;
 pub mod session;
+pub mod sql;
 pub mod work;
 
 pub use checkpoint::CheckpointTable;
@@ -37,3 +38,4 @@ pub use myreplay_plan as plan;
 pub use preflight::{preflight, Preflight};
 pub use replay::{LastApplied, Progress, Replay, ReplayError, Report};
 pub use schema_loader::load_schema;
+pub use session::ApplyPath;

@@ -27,7 +27,7 @@ use crate::connect::ConnectOptions;
 use crate::error::ApplyError;
 use crate::filter::{DatabaseFilter, Decision, Range};
 use crate::schema_loader::load_schema;
-use crate::session::{RetryPolicy, Session};
+use crate::session::{ApplyPath, RetryPolicy, Session};
 use crate::work::TxnWork;
 
 /// What to replay, where, and how.
@@ -48,6 +48,8 @@ pub struct Replay {
     pub range: Range,
     /// Databases to apply (mysqlbinlog's --database) or leave out.
     pub databases: DatabaseFilter,
+    /// How row events are applied: `BINLOG` statements (default) or generated SQL.
+    pub path: ApplyPath,
 }
 
 impl Replay {
@@ -67,6 +69,7 @@ impl Replay {
             retry: RetryPolicy::default(),
             range: Range::default(),
             databases: DatabaseFilter::default(),
+            path: ApplyPath::Binlog,
         }
     }
 }
@@ -159,14 +162,15 @@ impl Replay {
         let mut handles = vec![];
         for _ in 0..self.workers.max(1) {
             let (rx, tx) = (work_rx.clone(), done_tx.clone());
-            let (target, checkpoint, log_bin, retry) = (
+            let (target, checkpoint, log_bin, retry, path) = (
                 self.target.clone(),
                 self.checkpoint.clone(),
                 self.log_bin,
                 self.retry,
+                self.path,
             );
             handles.push(std::thread::spawn(move || {
-                let mut session = match Session::open(&target, checkpoint, log_bin, retry) {
+                let mut session = match Session::open(&target, checkpoint, log_bin, retry, path) {
                     Ok(s) => s,
                     Err(e) => {
                         // Report the failure on the first unit received.

@@ -21,6 +21,7 @@ use mysql::Conn;
 use crate::checkpoint::{escape, CheckpointTable};
 use crate::connect::ConnectOptions;
 use crate::error::ApplyError;
+use crate::sql::SqlApply;
 use crate::work::{Step, TxnWork};
 
 /// Largest raw size of the events sent in one `BINLOG` statement (base64
@@ -51,6 +52,16 @@ pub struct UnitError {
     pub source: ApplyError,
 }
 
+/// How row events are applied.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ApplyPath {
+    /// `BINLOG '...'` statements: the server's own row applier (default).
+    #[default]
+    Binlog,
+    /// Generated INSERT / UPDATE / DELETE statements (see [`crate::sql`]).
+    Sql,
+}
+
 /// A worker's connection to the target.
 pub struct Session {
     conn: Conn,
@@ -58,6 +69,8 @@ pub struct Session {
     fde: Option<Arc<Bytes>>,
     checkpoint: CheckpointTable,
     retry: RetryPolicy,
+    /// The SQL path's state, when row events are applied as SQL.
+    sql: Option<SqlApply>,
 }
 
 impl Session {
@@ -68,6 +81,7 @@ impl Session {
         checkpoint: CheckpointTable,
         log_bin: bool,
         retry: RetryPolicy,
+        path: ApplyPath,
     ) -> Result<Self, ApplyError> {
         let mut conn = options.conn()?;
         if !log_bin {
@@ -79,6 +93,7 @@ impl Session {
             fde: None,
             checkpoint,
             retry,
+            sql: (path == ApplyPath::Sql).then(SqlApply::new),
         })
     }
 
@@ -130,6 +145,10 @@ impl Session {
     fn apply_txn(&mut self, t: &TxnWork) -> Result<(), ApplyError> {
         for step in &t.steps {
             match step {
+                Step::Rows(events) if self.sql.is_some() => {
+                    let sql = self.sql.as_mut().expect("checked");
+                    sql.apply_rows(&mut self.conn, &t.fde, events)?;
+                }
                 Step::Rows(events) => {
                     self.send_fde(&t.fde)?;
                     for chunk in chunks(events) {
@@ -138,7 +157,12 @@ impl Session {
                             .map_err(ApplyError::query("applying row events (BINLOG statement)"))?;
                     }
                 }
-                Step::Statement { context, query } => self.run_statement(t, context, query)?,
+                Step::Statement { context, query } => {
+                    if let Some(sql) = &mut self.sql {
+                        sql.before_statement(query);
+                    }
+                    self.run_statement(t, context, query)?
+                }
             }
         }
         Ok(())
