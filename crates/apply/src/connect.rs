@@ -10,15 +10,51 @@
 //! | anything else           | any    | any    | TCP `HOST:PORT` (port 3306 by default)      |
 //!
 //! Passwords never appear in errors or in `Debug` output.
+//!
+//! # TLS (`--ssl-mode`, `--ssl-ca`)
+//!
+//! Through the driver's rustls support (feature `rustls-tls-ring` of the
+//! `mysql` crate: rustls with ring, no OpenSSL headers or library), like the
+//! client's `--ssl-mode`:
+//!
+//! | mode              | over TCP                                                        | over a unix socket |
+//! |-------------------|-----------------------------------------------------------------|--------------------|
+//! | `DISABLED`        | no TLS                                                          | no TLS             |
+//! | `PREFERRED` (default) | TLS without verification when the server offers it, else plain | no TLS        |
+//! | `REQUIRED`        | TLS without verification; fails when the server has none        | refused            |
+//! | `VERIFY_CA`       | TLS, the chain verified against `--ssl-ca`, not the host name   | refused            |
+//! | `VERIFY_IDENTITY` | TLS, the chain against `--ssl-ca` and the host name against the certificate | refused |
+//!
+//! * `VERIFY_*` without `--ssl-ca` is an error (the driver has no
+//!   `--ssl-capath`). A certificate that fails verification fails the
+//!   connection, with an error that says TLS verification failed.
+//! * `PREFERRED` falls back to plain only when the server does not offer
+//!   TLS at all (the driver's `TlsNotSupported`); a failed handshake is an
+//!   error. This is what the client's PREFERRED does, and, like it, it
+//!   protects against passive eavesdropping only: use `VERIFY_IDENTITY`
+//!   against an active attacker.
+//! * The driver cannot run TLS over a unix socket: `REQUIRED` and `VERIFY_*`
+//!   are refused there rather than silently not honoured. A socket never
+//!   leaves the machine; use `PREFERRED`/`DISABLED` with it, or TCP.
+//! * The driver trusts the public web PKI roots (`webpki-roots`) in
+//!   addition to `--ssl-ca`. With `VERIFY_IDENTITY` this only adds roots
+//!   that would have to issue a certificate for the server's own name; with
+//!   `VERIFY_CA` (no name check) a certificate from a public CA for any
+//!   name would pass, so prefer `VERIFY_IDENTITY` on untrusted networks.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use mysql::prelude::Queryable;
-use mysql::{Conn, Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts};
+use mysql::{Conn, Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts, SslOpts};
 
 use crate::error::ApplyError;
+
+// Declared here (not in lib.rs) while lib.rs is edited elsewhere; reached as
+// `myreplay_apply::connect::option_file`.
+#[path = "option_file.rs"]
+pub mod option_file;
 
 /// The port the client uses when none is given.
 pub const DEFAULT_PORT: u16 = 3306;
@@ -35,8 +71,64 @@ pub const DEFAULT_SOCKETS: &[&str] = &[
 /// How long a TCP connect may take before it fails.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Where to connect and as whom. Field names follow the `mysql` client's
-/// options (`--host`, `--port`, `--user`, `--password`, `--socket`).
+/// `--ssl-mode`: whether, and how strictly, to use TLS (see the module
+/// documentation).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum SslMode {
+    Disabled,
+    #[default]
+    Preferred,
+    Required,
+    VerifyCa,
+    VerifyIdentity,
+}
+
+impl SslMode {
+    /// The client's spelling, e.g. `VERIFY_CA`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SslMode::Disabled => "DISABLED",
+            SslMode::Preferred => "PREFERRED",
+            SslMode::Required => "REQUIRED",
+            SslMode::VerifyCa => "VERIFY_CA",
+            SslMode::VerifyIdentity => "VERIFY_IDENTITY",
+        }
+    }
+
+    /// VERIFY_CA or VERIFY_IDENTITY.
+    pub fn verifies(self) -> bool {
+        matches!(self, SslMode::VerifyCa | SslMode::VerifyIdentity)
+    }
+}
+
+impl fmt::Display for SslMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for SslMode {
+    type Err = String;
+
+    /// Case-insensitive, `-` for `_` accepted.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_uppercase().replace('-', "_").as_str() {
+            "DISABLED" => Ok(SslMode::Disabled),
+            "PREFERRED" => Ok(SslMode::Preferred),
+            "REQUIRED" => Ok(SslMode::Required),
+            "VERIFY_CA" => Ok(SslMode::VerifyCa),
+            "VERIFY_IDENTITY" => Ok(SslMode::VerifyIdentity),
+            _ => Err(format!(
+                "ssl-mode {s:?}: expected one of DISABLED, PREFERRED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY"
+            )),
+        }
+    }
+}
+
+/// Where to connect, as whom, and with which TLS. Field names follow the
+/// `mysql` client's options (`--host`, `--port`, `--user`, `--password`,
+/// `--socket`, `--ssl-mode`, `--ssl-ca`). Option files and `MYSQL_PWD`:
+/// [`option_file`].
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct ConnectOptions {
     pub host: Option<String>,
@@ -44,6 +136,9 @@ pub struct ConnectOptions {
     pub user: Option<String>,
     pub password: Option<String>,
     pub socket: Option<PathBuf>,
+    pub ssl_mode: SslMode,
+    /// The CA certificate (PEM) the server's must chain to, for VERIFY_*.
+    pub ssl_ca: Option<PathBuf>,
 }
 
 impl fmt::Debug for ConnectOptions {
@@ -54,6 +149,8 @@ impl fmt::Debug for ConnectOptions {
             .field("user", &self.user)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("socket", &self.socket)
+            .field("ssl_mode", &self.ssl_mode)
+            .field("ssl_ca", &self.ssl_ca)
             .finish()
     }
 }
@@ -139,13 +236,16 @@ impl ConnectOptions {
     }
 
     /// The driver's options for one connection (pool constraints are the
-    /// driver's defaults).
+    /// driver's defaults). With PREFERRED they ask for TLS: the fallback to
+    /// plain is done by [`conn`](Self::conn) and the pools, not by the driver.
     pub fn opts(&self) -> Result<Opts, ApplyError> {
+        let endpoint = self.endpoint();
         let builder = OptsBuilder::new()
             .user(self.user.clone())
             .pass(self.password.clone())
-            .tcp_connect_timeout(Some(CONNECT_TIMEOUT));
-        let builder = match self.endpoint() {
+            .tcp_connect_timeout(Some(CONNECT_TIMEOUT))
+            .ssl_opts(self.ssl_opts(&endpoint)?);
+        let builder = match endpoint {
             Endpoint::Socket(path) => {
                 let path = path.to_str().ok_or_else(|| {
                     ApplyError::Options(format!(
@@ -166,9 +266,68 @@ impl ConnectOptions {
         Ok(builder.into())
     }
 
+    /// The driver's TLS options for `endpoint` (see the module documentation).
+    fn ssl_opts(&self, endpoint: &Endpoint) -> Result<Option<SslOpts>, ApplyError> {
+        let mode = self.ssl_mode;
+        if let Endpoint::Socket(path) = endpoint {
+            return match mode {
+                SslMode::Disabled | SslMode::Preferred => Ok(None),
+                _ => Err(ApplyError::Options(format!(
+                    "--ssl-mode={mode} cannot be honoured over the unix socket {}: the mysql \
+                     driver has no TLS over sockets. A socket does not leave this machine: use \
+                     --ssl-mode=PREFERRED or DISABLED with it, or connect over TCP (-h HOST -P PORT)",
+                    path.display()
+                ))),
+            };
+        }
+        let unverified = || {
+            SslOpts::default()
+                .with_danger_accept_invalid_certs(true)
+                .with_danger_skip_domain_validation(true)
+        };
+        let ca = || -> Result<PathBuf, ApplyError> {
+            let ca = self.ssl_ca.clone().ok_or_else(|| {
+                ApplyError::Options(format!(
+                    "--ssl-mode={mode} needs --ssl-ca: the CA certificate (PEM) the server's must chain to"
+                ))
+            })?;
+            if !ca.is_file() {
+                return Err(ApplyError::Options(format!(
+                    "--ssl-ca {}: no such file",
+                    ca.display()
+                )));
+            }
+            Ok(ca)
+        };
+        Ok(match mode {
+            SslMode::Disabled => None,
+            SslMode::Preferred | SslMode::Required => Some(unverified()),
+            SslMode::VerifyCa => Some(
+                SslOpts::default()
+                    .with_root_cert_path(Some(ca()?))
+                    .with_danger_skip_domain_validation(true),
+            ),
+            SslMode::VerifyIdentity => Some(SslOpts::default().with_root_cert_path(Some(ca()?))),
+        })
+    }
+
+    /// PREFERRED against a server without TLS: connect again in plain.
+    fn falls_back(&self, error: &mysql::Error) -> bool {
+        self.ssl_mode == SslMode::Preferred
+            && matches!(
+                error,
+                mysql::Error::DriverError(mysql::DriverError::TlsNotSupported)
+            )
+    }
+
     /// One connection, outside any pool.
     pub fn conn(&self) -> Result<Conn, ApplyError> {
-        Conn::new(self.opts()?).map_err(|source| self.connect_error(source))
+        let opts = self.opts()?;
+        match Conn::new(opts.clone()) {
+            Err(e) if self.falls_back(&e) => Conn::new(without_tls(opts)),
+            result => result,
+        }
+        .map_err(|source| self.connect_error(source))
     }
 
     /// A pool with the driver's default size (10 to 100 connections). One
@@ -187,21 +346,59 @@ impl ConnectOptions {
     }
 
     fn build_pool(&self, opts: Opts) -> Result<Pool, ApplyError> {
-        let pool = Pool::new(opts).map_err(|source| self.connect_error(source))?;
-        let mut conn = pool
-            .get_conn()
-            .map_err(|source| self.connect_error(source))?;
-        conn.query_drop("DO 1")
-            .map_err(|source| self.connect_error(source))?;
-        drop(conn);
-        Ok(pool)
+        let try_pool = |opts: Opts| -> Result<Pool, mysql::Error> {
+            let pool = Pool::new(opts)?;
+            pool.get_conn()?.query_drop("DO 1")?;
+            Ok(pool)
+        };
+        match try_pool(opts.clone()) {
+            Err(e) if self.falls_back(&e) => try_pool(without_tls(opts)),
+            result => result,
+        }
+        .map_err(|source| self.connect_error(source))
     }
 
+    /// The target, and for a TLS failure the mode and CA, so that a
+    /// certificate refused reads as such.
     fn connect_error(&self, source: mysql::Error) -> ApplyError {
-        ApplyError::Connect {
-            target: self.describe(),
-            source,
+        let mut target = self.describe();
+        if is_tls_error(&source) {
+            target += &format!(" with --ssl-mode={}", self.ssl_mode);
+            if let (true, Some(ca)) = (self.ssl_mode.verifies(), &self.ssl_ca) {
+                target += &format!(" --ssl-ca {}", ca.display());
+            }
+            target += " (TLS failed";
+            if self.ssl_mode.verifies() {
+                target += ": the server's certificate was not accepted";
+            }
+            target += ")";
         }
+        ApplyError::Connect { target, source }
+    }
+}
+
+/// The same options without TLS.
+fn without_tls(opts: Opts) -> Opts {
+    OptsBuilder::from_opts(opts)
+        .ssl_opts(None::<SslOpts>)
+        .into()
+}
+
+/// Whether the driver's error comes from TLS (including a handshake that
+/// failed in the first write, which the driver reports as an I/O error).
+fn is_tls_error(error: &mysql::Error) -> bool {
+    match error {
+        mysql::Error::TlsError(_) => true,
+        mysql::Error::DriverError(mysql::DriverError::TlsNotSupported) => true,
+        // rustls's errors, wrapped in io::Error by its stream (the driver
+        // does not re-export rustls to downcast them).
+        mysql::Error::IoError(_) | mysql::Error::CodecError(_) => {
+            let text = error.to_string();
+            ["certificate", "TLS", "tls", "handshake", "alert"]
+                .iter()
+                .any(|w| text.contains(w))
+        }
+        _ => false,
     }
 }
 
@@ -216,6 +413,7 @@ mod tests {
             user: Some("u".into()),
             password: Some("hunter2".into()),
             socket: socket.map(PathBuf::from),
+            ..ConnectOptions::default()
         }
     }
 
