@@ -93,7 +93,12 @@ pub struct PlanArgs {
 
 /// Connection options, named like the mysql client's. Without any of them,
 /// commands that can work offline do.
-#[derive(Debug, Args)]
+///
+/// Precedence, as the client's: the command line, then the option file
+/// (`--defaults-file`, else `~/.my.cnf`; groups `[client]` and `[myreplay]`),
+/// then, for the password only, `MYSQL_PWD`. `-p` alone (or a bare
+/// `password` line in the file) asks on the terminal.
+#[derive(Args)]
 pub struct ConnArgs {
     /// Server host.
     #[arg(short = 'h', long, value_name = "HOST")]
@@ -105,42 +110,104 @@ pub struct ConnArgs {
     #[arg(short = 'u', long, value_name = "USER")]
     pub user: Option<String>,
     /// Password. `-p` or `--password` alone asks for it on the terminal;
-    /// MYSQL_PWD is read when neither is given. A password written on the
-    /// command line is visible to other users of the machine.
+    /// otherwise the option file's, then MYSQL_PWD, is used. A password
+    /// written on the command line is visible to other users of the machine.
     #[arg(long = "password", value_name = "PASSWORD", num_args = 0..=1, default_missing_value = "", require_equals = true)]
     pub password: Option<String>,
     /// Unix socket.
     #[arg(short = 'S', long, value_name = "PATH")]
     pub socket: Option<PathBuf>,
+    /// Read connection options from this file only (groups [client] and
+    /// [myreplay]) instead of ~/.my.cnf.
+    #[arg(long, value_name = "PATH")]
+    pub defaults_file: Option<PathBuf>,
+    /// Read no option file (not even ~/.my.cnf).
+    #[arg(long, conflicts_with = "defaults_file")]
+    pub no_defaults: bool,
+    /// TLS: DISABLED, PREFERRED (default), REQUIRED, VERIFY_CA or
+    /// VERIFY_IDENTITY (case-insensitive). VERIFY_* need --ssl-ca; over a
+    /// unix socket only PREFERRED and DISABLED are possible.
+    #[arg(long, value_name = "MODE", value_parser = str::parse::<myreplay_apply::connect::SslMode>)]
+    pub ssl_mode: Option<myreplay_apply::connect::SslMode>,
+    /// CA certificate (PEM) that the server's certificate must chain to
+    /// (used by VERIFY_CA and VERIFY_IDENTITY).
+    #[arg(long, value_name = "PATH")]
+    pub ssl_ca: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for ConnArgs {
+    /// As derived, but never the password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnArgs")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("user", &self.user)
+            .field(
+                "password",
+                &self
+                    .password
+                    .as_ref()
+                    .map(|p| if p.is_empty() { "<ask>" } else { "<redacted>" }),
+            )
+            .field("socket", &self.socket)
+            .field("defaults_file", &self.defaults_file)
+            .field("no_defaults", &self.no_defaults)
+            .field("ssl_mode", &self.ssl_mode)
+            .field("ssl_ca", &self.ssl_ca)
+            .finish()
+    }
 }
 
 impl ConnArgs {
-    /// The connection options, or `None` when no server was named.
+    /// The connection options, or `None` when no connection option was
+    /// given on the command line (an option file alone does not make an
+    /// offline command connect).
     pub fn options(&self) -> anyhow::Result<Option<myreplay_apply::ConnectOptions>> {
+        use myreplay_apply::connect::option_file::{self, ClientOptions};
         if self.host.is_none()
             && self.port.is_none()
             && self.socket.is_none()
             && self.user.is_none()
+            && self.password.is_none()
+            && self.defaults_file.is_none()
+            && self.ssl_mode.is_none()
+            && self.ssl_ca.is_none()
         {
             return Ok(None);
         }
-        let password = match self.password.as_deref() {
-            Some("") => Some(rpassword::prompt_password("Enter password: ")?),
-            Some(p) => {
-                eprintln!(
-                    "myreplay: warning: using a password on the command line can be insecure"
-                );
-                Some(p.to_string())
-            }
-            None => std::env::var("MYSQL_PWD").ok(),
+        let file = if self.no_defaults {
+            ClientOptions::default()
+        } else {
+            option_file::load(self.defaults_file.as_deref())?
         };
-        Ok(Some(myreplay_apply::ConnectOptions {
+        for warning in &file.warnings {
+            eprintln!("myreplay: warning: {warning}");
+        }
+        if self.password.as_deref().is_some_and(|p| !p.is_empty()) {
+            eprintln!("myreplay: warning: using a password on the command line can be insecure");
+        }
+        let command_line = ClientOptions {
             host: self.host.clone(),
             port: self.port,
             user: self.user.clone(),
-            password,
+            password: self.password.clone().filter(|p| !p.is_empty()),
+            ask_password: self.password.as_deref() == Some(""),
             socket: self.socket.clone(),
-        }))
+            ssl_mode: self.ssl_mode,
+            ssl_ca: self.ssl_ca.clone(),
+            ..ClientOptions::default()
+        };
+        let merged = command_line.over(file);
+        if merged.ssl_ca.is_some() && !merged.ssl_mode.is_some_and(|m| m.verifies()) {
+            eprintln!(
+                "myreplay: warning: --ssl-ca is used only with --ssl-mode=VERIFY_CA or VERIFY_IDENTITY; \
+                 the server's certificate is not verified"
+            );
+        }
+        let options = merged.resolve(std::env::var("MYSQL_PWD").ok(), || {
+            rpassword::prompt_password("Enter password: ")
+        })?;
+        Ok(Some(options))
     }
 }
 
