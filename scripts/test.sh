@@ -14,6 +14,8 @@ cd "$ROOT"
 source scripts/lib/mariadb.sh
 
 mariadb_ensure_installed
+# The TLS tests make their certificates with openssl (not in Debian's base system).
+command -v openssl >/dev/null 2>&1 || _mariadb_apt_install openssl
 
 SHARED_BINLOGS=$ROOT/../shared/testdata/mysql-binlogs
 if [[ ! -d $SHARED_BINLOGS ]] || ! compgen -G "$SHARED_BINLOGS/*" >/dev/null; then

@@ -31,7 +31,7 @@ pub mod sql;
 pub mod work;
 
 pub use checkpoint::CheckpointTable;
-pub use connect::{ConnectOptions, Endpoint};
+pub use connect::{ConnectOptions, Endpoint, SslMode};
 pub use error::ApplyError;
 pub use filter::{DatabaseFilter, Range};
 pub use myreplay_plan as plan;

@@ -38,6 +38,10 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
     replay.limits.max_transactions = args.unit_transactions.max(1);
     replay.checkpoint = CheckpointTable::parse(&args.checkpoint_table)?;
     replay.log_bin = args.log_bin;
+    replay.path = match args.apply_path.as_str() {
+        "sql" => myreplay_apply::ApplyPath::Sql,
+        _ => myreplay_apply::ApplyPath::Binlog,
+    };
     let time = |t: &Option<String>| -> anyhow::Result<Option<u32>> {
         t.as_deref()
             .map(|t| myreplay_apply::filter::parse_datetime(t, &args.timezone))

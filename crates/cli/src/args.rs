@@ -13,6 +13,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per process: the variants' size difference does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List the events of binlog files, one line per event.
@@ -46,6 +48,12 @@ pub struct ApplyArgs {
     /// Also write the applied changes to the target's binlog.
     #[arg(long)]
     pub log_bin: bool,
+    /// How rows are applied: `binlog` (BINLOG statements from the original
+    /// events: exact replica semantics) or `sql` (generated INSERT / UPDATE /
+    /// DELETE, for targets that refuse BINLOG statements; tables with
+    /// triggers are refused).
+    #[arg(long = "apply", value_name = "PATH", default_value = "binlog", value_parser = ["binlog", "sql"])]
+    pub apply_path: String,
     /// Connect, read the schema and plan; apply nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -163,7 +171,6 @@ impl ConnArgs {
     /// given on the command line (an option file alone does not make an
     /// offline command connect).
     pub fn options(&self) -> anyhow::Result<Option<myreplay_apply::ConnectOptions>> {
-        use myreplay_apply::connect::option_file::{self, ClientOptions};
         if self.host.is_none()
             && self.port.is_none()
             && self.socket.is_none()
@@ -175,6 +182,14 @@ impl ConnArgs {
         {
             return Ok(None);
         }
+        self.target().map(Some)
+    }
+
+    /// The connection options of a command that must connect (`apply`):
+    /// the command line over the option file over the client's defaults,
+    /// as the mysql client does.
+    pub fn target(&self) -> anyhow::Result<myreplay_apply::ConnectOptions> {
+        use myreplay_apply::connect::option_file::{self, ClientOptions};
         let file = if self.no_defaults {
             ClientOptions::default()
         } else {
@@ -207,7 +222,7 @@ impl ConnArgs {
         let options = merged.resolve(std::env::var("MYSQL_PWD").ok(), || {
             rpassword::prompt_password("Enter password: ")
         })?;
-        Ok(Some(options))
+        Ok(options)
     }
 }
 

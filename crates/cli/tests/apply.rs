@@ -19,7 +19,7 @@ fn myreplay_apply(
     c.arg("apply")
         .arg("-S")
         .arg(target.socket())
-        .args(["-u", "root"])
+        .args(["-u", "root", "--no-defaults"])
         .args(extra)
         .args(files);
     c
@@ -283,7 +283,7 @@ fn a_missing_privilege_stops_before_the_first_write() {
     let out = Command::new(env!("CARGO_BIN_EXE_myreplay"))
         .args(["apply", "-S"])
         .arg(target.socket())
-        .args(["-u", "limited"])
+        .args(["-u", "limited", "--no-defaults"])
         .env("MYSQL_PWD", "secret-pw")
         .args(&files)
         .output()

@@ -69,7 +69,15 @@ fn plan_offline_and_with_the_servers_keys() {
 
     let socket = db.socket().display().to_string();
     let online = plan(
-        &["-S", &socket, "-u", "root", "--database", "shop"],
+        &[
+            "-S",
+            &socket,
+            "-u",
+            "root",
+            "--no-defaults",
+            "--database",
+            "shop",
+        ],
         &workload,
     );
     assert_eq!(online["key_source"], "server");
