@@ -196,3 +196,94 @@ mod tests {
         assert!(f.allows("a") && !f.allows("b"));
     }
 }
+
+/// `--rewrite-db FROM->TO`: changes the database of row events (in the
+/// TABLE_MAP bytes sent to the server) and the default database of
+/// statements. Like mysqlbinlog's option, it does not rewrite database names
+/// written inside statements (`INSERT INTO from_db.t ...`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rewrite {
+    pub pairs: Vec<(String, String)>,
+}
+
+impl Rewrite {
+    /// Parses `FROM->TO`.
+    pub fn parse_pair(text: &str) -> Result<(String, String), String> {
+        let (from, to) = text
+            .split_once("->")
+            .ok_or_else(|| format!("`{text}`: expected FROM->TO"))?;
+        let ok = |s: &str| !s.is_empty() && s.len() <= 64 && !s.contains('\0');
+        if !ok(from.trim()) || !ok(to.trim()) {
+            return Err(format!(
+                "`{text}`: database names must be 1 to 64 characters"
+            ));
+        }
+        Ok((from.trim().to_string(), to.trim().to_string()))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    /// The name `db` is rewritten to, if any.
+    pub fn target_of<'a>(&'a self, db: &str) -> Option<&'a str> {
+        self.pairs
+            .iter()
+            .find(|(f, _)| f == db)
+            .map(|(_, t)| t.as_str())
+    }
+
+    /// Rewrites a transaction's events.
+    pub fn apply(&self, events: Vec<Event>) -> Vec<Event> {
+        if self.is_empty() {
+            return events;
+        }
+        events
+            .into_iter()
+            .map(|mut e| {
+                match &mut e.data {
+                    EventData::TableMap(t) => {
+                        if let Some(to) = self.target_of(&t.database_name()) {
+                            if let Some(bytes) = rewrite_table_map(&e.raw, to) {
+                                e.raw.bytes = bytes;
+                            }
+                        }
+                    }
+                    EventData::Query(q) => {
+                        if let Some(to) = self.target_of(&q.schema) {
+                            q.schema = to.to_string();
+                        }
+                    }
+                    _ => {}
+                }
+                e
+            })
+            .collect()
+    }
+}
+
+/// A TABLE_MAP event with another database name: header size and CRC32
+/// recomputed. `None` for layouts it does not know (4-byte table ids).
+fn rewrite_table_map(raw: &myreplay_binlog::RawEvent, db: &str) -> Option<bytes::Bytes> {
+    use myreplay_binlog::EventHeader;
+    let body = raw.body();
+    // table id (6), flags (2), db length (1), db, NUL, ...
+    let old_len = *body.get(8)? as usize;
+    let rest = body.get(9 + old_len + 1..)?;
+    let mut out = Vec::with_capacity(raw.bytes.len() + db.len());
+    out.extend_from_slice(&raw.bytes[..EventHeader::LEN]);
+    out.extend_from_slice(&body[..8]);
+    out.push(u8::try_from(db.len()).ok()?);
+    out.extend_from_slice(db.as_bytes());
+    out.push(0);
+    out.extend_from_slice(rest);
+    let size = out.len() + if raw.has_checksum { 4 } else { 0 };
+    out[9..13].copy_from_slice(&u32::try_from(size).ok()?.to_le_bytes());
+    if raw.has_checksum {
+        let mut header = raw.header;
+        header.event_size = size as u32;
+        let crc = myreplay_binlog::reader::crc32_of_event(&header, &out);
+        out.extend_from_slice(&crc.to_le_bytes());
+    }
+    Some(bytes::Bytes::from(out))
+}

@@ -33,7 +33,7 @@ pub mod work;
 pub use checkpoint::CheckpointTable;
 pub use connect::{ConnectOptions, Endpoint, SslMode};
 pub use error::ApplyError;
-pub use filter::{DatabaseFilter, Range};
+pub use filter::{DatabaseFilter, Range, Rewrite};
 pub use myreplay_plan as plan;
 pub use preflight::{preflight, Preflight};
 pub use replay::{LastApplied, Progress, Replay, ReplayError, Report};

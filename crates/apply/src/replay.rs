@@ -25,7 +25,7 @@ use myreplay_plan::{BinlogPlanner, Graph, Limits, PlannedTxn, Scheduler};
 use crate::checkpoint::{file_key, CheckpointTable};
 use crate::connect::ConnectOptions;
 use crate::error::ApplyError;
-use crate::filter::{DatabaseFilter, Decision, Range};
+use crate::filter::{DatabaseFilter, Decision, Range, Rewrite};
 use crate::schema_loader::load_schema;
 use crate::session::{ApplyPath, RetryPolicy, Session};
 use crate::work::TxnWork;
@@ -48,6 +48,8 @@ pub struct Replay {
     pub range: Range,
     /// Databases to apply (mysqlbinlog's --database) or leave out.
     pub databases: DatabaseFilter,
+    /// Databases applied under another name (`--rewrite-db FROM->TO`).
+    pub rewrite: Rewrite,
     /// How row events are applied: `BINLOG` statements (default) or generated SQL.
     pub path: ApplyPath,
 }
@@ -69,6 +71,7 @@ impl Replay {
             retry: RetryPolicy::default(),
             range: Range::default(),
             databases: DatabaseFilter::default(),
+            rewrite: Rewrite::default(),
             path: ApplyPath::Binlog,
         }
     }
@@ -155,6 +158,7 @@ impl Replay {
         let applied: HashSet<(String, u64)> = self.checkpoint.load(&mut control)?;
         let schema = load_schema(&mut control, &[])?;
         let mut planner = BinlogPlanner::with_schema(schema);
+        planner.set_renames(self.rewrite.pairs.clone());
 
         // Workers.
         let (work_tx, work_rx) = bounded::<(u64, Vec<TxnWork>)>(self.workers);
@@ -254,7 +258,9 @@ impl Replay {
                 }
                 if let Some(p) = planned {
                     let key = (file_key(&p.summary.start.file), p.summary.start.offset);
-                    let events = self.databases.retain(std::mem::take(&mut current));
+                    let events = self
+                        .rewrite
+                        .apply(self.databases.retain(std::mem::take(&mut current)));
                     match self.range.decide(&p.summary) {
                         Decision::Stop => {
                             input_done = true;

@@ -66,6 +66,14 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
             args.timezone
         );
     }
+    replay.rewrite = myreplay_apply::Rewrite {
+        pairs: args
+            .rewrite_db
+            .iter()
+            .map(|r| myreplay_apply::Rewrite::parse_pair(r))
+            .collect::<Result<_, _>>()
+            .map_err(anyhow::Error::msg)?,
+    };
     replay.databases = myreplay_apply::DatabaseFilter {
         only: args.database.clone(),
         exclude: args.exclude_database.clone(),

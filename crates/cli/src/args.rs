@@ -79,6 +79,11 @@ pub struct ApplyArgs {
     /// Leave these databases out (repeatable).
     #[arg(long = "exclude-database", value_name = "DB")]
     pub exclude_database: Vec<String>,
+    /// Apply database FROM's changes to database TO (repeatable), like
+    /// mysqlbinlog: row events and statements' default database; names
+    /// written inside statements are not rewritten.
+    #[arg(long = "rewrite-db", value_name = "FROM->TO")]
+    pub rewrite_db: Vec<String>,
     /// Print help.
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,

@@ -316,3 +316,62 @@ fn a_missing_privilege_stops_before_the_first_write() {
         .unwrap();
     assert_eq!(rows, 0);
 }
+
+#[test]
+fn rewrite_db_applies_one_database_into_another() {
+    let mut source = PrivateMariaDb::start();
+    source.exec(
+        "CREATE DATABASE a; CREATE TABLE a.t (id INT PRIMARY KEY, v VARCHAR(20)) ENGINE=InnoDB;",
+    );
+    let target = source.snapshot(&["--skip-log-bin"]);
+    target.exec("CREATE DATABASE a_restored; CREATE TABLE a_restored.t (id INT PRIMARY KEY, v VARCHAR(20)) ENGINE=InnoDB;");
+    let before = source.binlogs().len();
+    source.exec(
+        "USE a; INSERT INTO t VALUES (1, 'row'); UPDATE t SET v = 'changed' WHERE id = 1;
+         SET SESSION binlog_format = STATEMENT; INSERT INTO t VALUES (2, 'statement'); SET SESSION binlog_format = ROW;
+         FLUSH BINARY LOGS;",
+    );
+    let logs = source.binlogs();
+    let files: Vec<_> = logs[before - 1..logs.len() - 1].to_vec();
+    for path in ["binlog", "sql"] {
+        let out = myreplay_apply(
+            &target,
+            &files,
+            &[
+                "--rewrite-db",
+                "a->a_restored",
+                "--apply",
+                path,
+                "--checkpoint-table",
+                &format!("myreplay.applied_{path}"),
+            ],
+        )
+        .output()
+        .unwrap();
+        assert!(
+            out.status.success(),
+            "{path}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        use mysql::prelude::Queryable;
+        let rows: Vec<(i32, String)> = target
+            .conn()
+            .query("SELECT id, v FROM a_restored.t ORDER BY id")
+            .unwrap();
+        assert_eq!(
+            rows,
+            vec![(1, "changed".to_string()), (2, "statement".to_string())],
+            "{path}"
+        );
+        let original: u64 = target
+            .conn()
+            .query_first("SELECT COUNT(*) FROM a.t")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            original, 0,
+            "{path}: nothing written to the original database"
+        );
+        target.exec("DELETE FROM a_restored.t");
+    }
+}

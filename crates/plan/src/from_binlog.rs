@@ -54,6 +54,9 @@ pub struct BinlogPlanner {
     /// between identical TABLE_MAP events). Cleared when the schema changes.
     layouts: HashMap<usize, (Arc<TableMap>, Arc<TableKeys>)>,
     builder: Option<KeySetBuilder>,
+    /// Databases the rows are applied under another name (schema lookups
+    /// use the target's name).
+    renames: Vec<(String, String)>,
     /// TABLE_MAPs of the current transaction, by table id.
     table_maps: HashMap<u64, Arc<TableMap>>,
     max_keys: usize,
@@ -89,6 +92,7 @@ impl BinlogPlanner {
             layouts: HashMap::new(),
             builder: None,
             table_maps: HashMap::new(),
+            renames: vec![],
             max_keys: 1 << 20,
             coarse_tables: BTreeMap::new(),
         }
@@ -96,6 +100,12 @@ impl BinlogPlanner {
 
     pub fn source(&self) -> KeySource {
         self.source
+    }
+
+    /// Looks tables of database `from` up as database `to` (rewrite-db).
+    pub fn set_renames(&mut self, renames: Vec<(String, String)>) {
+        self.layouts.clear();
+        self.renames = renames;
     }
 
     /// Value keys beyond which one transaction is keyed by its tables.
@@ -135,7 +145,15 @@ impl BinlogPlanner {
                             builder.barrier(BarrierCause::Ddl);
                             self.layouts.clear();
                             match affected_tables(&q.sql_lossy(), &q.schema) {
-                                Some(tables) => self.stale.extend(tables),
+                                Some(tables) => {
+                                    let renamed = tables.into_iter().map(|t| {
+                                        match self.renames.iter().find(|(f, _)| **f == *t.schema) {
+                                            Some((_, to)) => TableName::new(to, &t.table),
+                                            None => t,
+                                        }
+                                    });
+                                    self.stale.extend(renamed)
+                                }
                                 None => self.all_stale = true,
                             }
                         }
@@ -208,7 +226,13 @@ impl BinlogPlanner {
         if let Some((_, keys)) = self.layouts.get(&id) {
             return keys.clone();
         }
-        let name = TableName::new(&map.database_name(), &map.table_name());
+        let db = map.database_name();
+        let db = self
+            .renames
+            .iter()
+            .find(|(from, _)| *from == db)
+            .map_or(db.as_ref(), |(_, to)| to.as_str());
+        let name = TableName::new(db, &map.table_name());
         let table = match self.source {
             KeySource::Server if self.all_stale || self.stale.contains(&name) => None,
             // The binlog's table has other columns than the schema's: the
