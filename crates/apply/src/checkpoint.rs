@@ -55,8 +55,16 @@ impl CheckpointTable {
         format!("`{}`.`{}`", self.database, self.table)
     }
 
-    /// Creates the table if it does not exist.
+    /// Creates the table if it does not exist. Not written to the target's
+    /// binlog (it would take a GTID of the target's own before the source's,
+    /// which `--preserve-gtids` must not); with `--log-bin`, the checkpoint
+    /// rows are logged with the data they cover, so a replica of the target
+    /// needs the table too (create it there, or filter its database out).
     pub fn create(&self, conn: &mut impl Queryable) -> Result<(), ApplyError> {
+        conn.query_drop("SET SESSION sql_log_bin = 0")
+            .map_err(ApplyError::query(
+            "creating the checkpoint table without binary logging (needs SUPER or BINLOG ADMIN)",
+        ))?;
         let sql = format!(
             "CREATE DATABASE IF NOT EXISTS `{}`; CREATE TABLE IF NOT EXISTS {} (
                source_file VARCHAR(255) NOT NULL,

@@ -50,6 +50,11 @@ pub struct Replay {
     pub databases: DatabaseFilter,
     /// Databases applied under another name (`--rewrite-db FROM->TO`).
     pub rewrite: Rewrite,
+    /// Keep the source's MariaDB GTIDs in the target's binlog (needs
+    /// `log_bin`). Transactions are then applied one per commit, in source
+    /// order, on one session: GTIDs of a domain must reach the binlog in
+    /// order (gtid_strict_mode), which rules out parallel commits.
+    pub preserve_gtids: bool,
     /// How row events are applied: `BINLOG` statements (default) or generated SQL.
     pub path: ApplyPath,
 }
@@ -73,6 +78,7 @@ impl Replay {
             databases: DatabaseFilter::default(),
             rewrite: Rewrite::default(),
             path: ApplyPath::Binlog,
+            preserve_gtids: false,
         }
     }
 }
@@ -147,6 +153,22 @@ impl Replay {
         cancel: &AtomicBool,
     ) -> Result<Report, ReplayError> {
         let started = Instant::now();
+        if self.preserve_gtids && !self.log_bin {
+            return Err(ApplyError::Options(
+                "--preserve-gtids writes the source's GTIDs into the target's binlog: it needs --log-bin".into(),
+            )
+            .into());
+        }
+        // With preserved GTIDs: one transaction per commit, in source order.
+        let workers = if self.preserve_gtids {
+            1
+        } else {
+            self.workers.max(1)
+        };
+        let mut limits = self.limits;
+        if self.preserve_gtids {
+            limits.max_transactions = 1;
+        }
         let mut control = self.target.conn()?;
         // Before the first write.
         crate::preflight::preflight(
@@ -161,20 +183,28 @@ impl Replay {
         planner.set_renames(self.rewrite.pairs.clone());
 
         // Workers.
-        let (work_tx, work_rx) = bounded::<(u64, Vec<TxnWork>)>(self.workers);
+        let (work_tx, work_rx) = bounded::<(u64, Vec<TxnWork>)>(workers);
         let (done_tx, done_rx) = unbounded();
         let mut handles = vec![];
-        for _ in 0..self.workers.max(1) {
+        for _ in 0..workers {
             let (rx, tx) = (work_rx.clone(), done_tx.clone());
-            let (target, checkpoint, log_bin, retry, path) = (
+            let (target, checkpoint, log_bin, retry, path, preserve_gtids) = (
                 self.target.clone(),
                 self.checkpoint.clone(),
                 self.log_bin,
                 self.retry,
                 self.path,
+                self.preserve_gtids,
             );
             handles.push(std::thread::spawn(move || {
-                let mut session = match Session::open(&target, checkpoint, log_bin, retry, path) {
+                let mut session = match Session::open(
+                    &target,
+                    checkpoint,
+                    log_bin,
+                    retry,
+                    path,
+                    preserve_gtids,
+                ) {
                     Ok(s) => s,
                     Err(e) => {
                         // Report the failure on the first unit received.
@@ -295,8 +325,8 @@ impl Replay {
                 cancelled = true;
             }
             // Hand out what may run.
-            while running < self.workers && failure.is_none() && !cancelled {
-                let Some(unit) = graph.next_unit(&self.limits) else {
+            while running < workers && failure.is_none() && !cancelled {
+                let Some(unit) = graph.next_unit(&limits) else {
                     break;
                 };
                 let txns: Vec<TxnWork> = unit.txns.into_iter().map(|t| t.payload).collect();

@@ -71,6 +71,7 @@ pub struct Session {
     retry: RetryPolicy,
     /// The SQL path's state, when row events are applied as SQL.
     sql: Option<SqlApply>,
+    preserve_gtids: bool,
 }
 
 impl Session {
@@ -82,6 +83,7 @@ impl Session {
         log_bin: bool,
         retry: RetryPolicy,
         path: ApplyPath,
+        preserve_gtids: bool,
     ) -> Result<Self, ApplyError> {
         let mut conn = options.conn()?;
         if !log_bin {
@@ -94,6 +96,7 @@ impl Session {
             checkpoint,
             retry,
             sql: (path == ApplyPath::Sql).then(SqlApply::new),
+            preserve_gtids,
         })
     }
 
@@ -121,6 +124,10 @@ impl Session {
 
     fn apply_once(&mut self, txns: &[&TxnWork]) -> Result<(), UnitError> {
         let at = |i: Option<usize>| move |source| UnitError { txn: i, source };
+        if self.preserve_gtids {
+            // Outside the transaction (inside one MariaDB refuses it, 1953).
+            self.set_gtid(txns).map_err(at(Some(0)))?;
+        }
         self.conn
             .query_drop("START TRANSACTION")
             .map_err(ApplyError::query("START TRANSACTION"))
@@ -140,6 +147,35 @@ impl Session {
             .map_err(ApplyError::query("COMMIT"))
             .map_err(at(None))?;
         Ok(())
+    }
+
+    /// `--preserve-gtids`: the unit's single transaction gets the source's
+    /// MariaDB GTID in the target's binlog.
+    fn set_gtid(&mut self, txns: &[&TxnWork]) -> Result<(), ApplyError> {
+        let [t] = txns else {
+            return Err(ApplyError::Unsupported(
+                "--preserve-gtids needs units of one transaction".into(),
+            ));
+        };
+        match &t.summary.gtid {
+            Some(myreplay_binlog::Gtid::MariaDb { domain, server, seq }) => {
+                let doing = format!("setting the GTID {domain}-{server}-{seq} (--preserve-gtids needs SUPER)");
+                // Two statements: the server checks gtid_seq_no against the
+                // session's domain before a combined SET would change it.
+                self.conn
+                    .query_drop(format!(
+                        "SET @@session.gtid_domain_id = {domain}, @@session.server_id = {server}"
+                    ))
+                    .map_err(ApplyError::query(doing.clone()))?;
+                self.conn
+                    .query_drop(format!("SET @@session.gtid_seq_no = {seq}"))
+                    .map_err(ApplyError::query(doing))
+            }
+            Some(other) => Err(ApplyError::Unsupported(format!(
+                "--preserve-gtids: {other} is a MySQL GTID; only MariaDB GTIDs on a MariaDB target are supported"
+            ))),
+            None => Ok(()),
+        }
     }
 
     fn apply_txn(&mut self, t: &TxnWork) -> Result<(), ApplyError> {

@@ -37,7 +37,8 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
     }
     replay.limits.max_transactions = args.unit_transactions.max(1);
     replay.checkpoint = CheckpointTable::parse(&args.checkpoint_table)?;
-    replay.log_bin = args.log_bin;
+    replay.log_bin = args.log_bin || args.preserve_gtids;
+    replay.preserve_gtids = args.preserve_gtids;
     replay.path = match args.apply_path.as_str() {
         "sql" => myreplay_apply::ApplyPath::Sql,
         _ => myreplay_apply::ApplyPath::Binlog,

@@ -48,6 +48,12 @@ pub struct ApplyArgs {
     /// Also write the applied changes to the target's binlog.
     #[arg(long)]
     pub log_bin: bool,
+    /// Keep the source's MariaDB GTIDs in the target's binlog (implies
+    /// --log-bin; applies one transaction per commit, in order, on one
+    /// session: slower, but the target can then serve as a replication source
+    /// at the same GTID positions).
+    #[arg(long)]
+    pub preserve_gtids: bool,
     /// How rows are applied: `binlog` (BINLOG statements from the original
     /// events: exact replica semantics) or `sql` (generated INSERT / UPDATE /
     /// DELETE, for targets that refuse BINLOG statements; tables with

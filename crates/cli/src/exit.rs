@@ -47,7 +47,7 @@ pub fn code(e: &Error) -> i32 {
 /// Prints the error (one line: file, offset and reason) and returns the exit code.
 pub fn report(result: anyhow::Result<()>) -> i32 {
     let Err(e) = result else { return OK };
-    eprintln!("myreplay: error: {e:#}");
+    eprintln!("myreplay: error: {e}");
     if let Some(e) = e.downcast_ref::<Error>() {
         code(e)
     } else if e.downcast_ref::<myreplay_plan::PlanError>().is_some() {

@@ -375,3 +375,44 @@ fn rewrite_db_applies_one_database_into_another() {
         target.exec("DELETE FROM a_restored.t");
     }
 }
+
+#[test]
+fn preserve_gtids_gives_the_target_the_sources_gtids() {
+    let mut source = PrivateMariaDb::start();
+    source.exec("CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY) ENGINE=InnoDB;");
+    // A target that writes its own binlog.
+    let target = source.snapshot(&["--gtid-strict-mode=ON"]);
+    let before = source.binlogs().len();
+    let mut sql = String::new();
+    for i in 0..50 {
+        sql += &format!("INSERT INTO app.t VALUES ({i});");
+    }
+    sql += "SET SESSION gtid_domain_id = 7; INSERT INTO app.t VALUES (1000); FLUSH BINARY LOGS;";
+    source.exec(&sql);
+    let logs = source.binlogs();
+    let files: Vec<_> = logs[before - 1..logs.len() - 1].to_vec();
+    let out = myreplay_apply(&target, &files, &["--preserve-gtids", "--workers", "4"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    use mysql::prelude::Queryable;
+    let pos = |db: &PrivateMariaDb| -> String {
+        db.conn()
+            .query_first("SELECT @@gtid_binlog_pos")
+            .unwrap()
+            .unwrap()
+    };
+    let mut expected: Vec<String> = pos(&source).split(',').map(str::to_string).collect();
+    let mut got: Vec<String> = pos(&target).split(',').map(str::to_string).collect();
+    expected.sort();
+    got.sort();
+    assert_eq!(
+        got, expected,
+        "the target's binlog ends at the source's GTIDs"
+    );
+    assert_same_tables(&source, &target);
+}
