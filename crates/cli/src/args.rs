@@ -72,7 +72,7 @@ pub struct ApplyArgs {
     /// Time zone of --start-datetime / --stop-datetime: UTC or an offset like +02:00.
     #[arg(long, value_name = "TZ", default_value = "UTC")]
     pub timezone: String,
-    /// Stop before this transaction (MariaDB D-S-N or MySQL uuid[:tag]:N).
+    /// Stop before this transaction (MariaDB `D-S-N` or MySQL `uuid[:tag]:N`).
     #[arg(long, value_name = "GTID")]
     pub stop_before_gtid: Option<String>,
     /// Stop after this transaction.
@@ -136,8 +136,8 @@ pub struct ConnArgs {
     /// Unix socket.
     #[arg(short = 'S', long, value_name = "PATH")]
     pub socket: Option<PathBuf>,
-    /// Read connection options from this file only (groups [client] and
-    /// [myreplay]) instead of ~/.my.cnf.
+    /// Read connection options from this file only (groups `[client]` and
+    /// `[myreplay]`) instead of ~/.my.cnf.
     #[arg(long, value_name = "PATH")]
     pub defaults_file: Option<PathBuf>,
     /// Read no option file (not even ~/.my.cnf).
