@@ -83,7 +83,7 @@ fn concurrent_random_workloads_replay_equal_on_both_paths() {
             let options = source.options();
             std::thread::spawn(move || {
                 let mut conn = options.conn().expect("a client connection");
-                let mut r = Rng(0x9E37_79B9_7F4A_7C15 ^ (t + 1) * 0x1234_5678_9ABC);
+                let mut r = Rng(0x9E37_79B9_7F4A_7C15 ^ ((t + 1) * 0x1234_5678_9ABC));
                 let mut committed = 0;
                 for _ in 0..250 {
                     // Conflicts between the threads are expected: a failed
