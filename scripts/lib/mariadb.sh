@@ -24,6 +24,8 @@
 #   mariadb_port DIR               print the TCP port
 #   mariadb_binlogs DIR            print the binlog paths, in order, one per line
 #   mariadb_stop DIR               clean shutdown; waits for the process to exit
+#   mariadb_fingerprint DIR DB     one line per base table of DB: name, rows,
+#                                  CHECKSUM TABLE, definition, AUTO_INCREMENT
 #
 # After mariadb_start, MARIADB_PORT, MARIADB_SOCKET and MARIADB_DATADIR are
 # exported for the last server started.
@@ -177,8 +179,10 @@ mariadb_start() {
 
     mkdir -p "$dir/tmp"
     if [[ ! -d $dir/data/mysql ]]; then
+        # --tmpdir goes through to the bootstrap mariadbd: without it, two
+        # installs running at once share /tmp and can clash.
         if ! "$install_db" --no-defaults "${user_opt[@]}" --datadir="$dir/data" \
-            --auth-root-authentication-method=normal --skip-test-db \
+            --tmpdir="$dir/tmp" --auth-root-authentication-method=normal --skip-test-db \
             >"$dir/install-db.log" 2>&1; then
             _mariadb_log "mariadb-install-db failed:"
             cat "$dir/install-db.log" >&2
@@ -246,4 +250,30 @@ mariadb_stop() {
     _mariadb_log "server in $dir (pid $pid) still running after 120 s; sending SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
     return 1
+}
+
+# Print one tab-separated line per base table of database DB, sorted by name:
+#   name  rows  checksum  definition  auto_increment
+# rows is COUNT(*), checksum is CHECKSUM TABLE's value, definition is SHOW
+# CREATE TABLE with its newlines as \n and the AUTO_INCREMENT=N table option
+# taken out (the counter is not part of the definition, and a replay need not
+# leave it where the source had it: it is the last column, on its own).
+# Two servers hold the same tables when the first four columns are equal.
+mariadb_fingerprint() {
+    local dir=${1:?mariadb_fingerprint DIR DB} db=${2:?mariadb_fingerprint DIR DB}
+    local t out rows sum def ai
+    while IFS= read -r t; do
+        [[ -n $t ]] || continue
+        out=$(mariadb_client "$dir" -N -B -e "SELECT COUNT(*) FROM \`$db\`.\`$t\`;
+            CHECKSUM TABLE \`$db\`.\`$t\`;
+            SHOW CREATE TABLE \`$db\`.\`$t\`;
+            SELECT IFNULL(AUTO_INCREMENT, '') FROM information_schema.TABLES
+             WHERE TABLE_SCHEMA = '$db' AND TABLE_NAME = '$t'" </dev/null) || return 1
+        rows=$(sed -n 1p <<<"$out")
+        sum=$(sed -n 2p <<<"$out" | cut -f2)
+        def=$(sed -n 3p <<<"$out" | cut -f2- | sed -E 's/ AUTO_INCREMENT=[0-9]+//')
+        ai=$(sed -n 4p <<<"$out")
+        printf '%s\t%s\t%s\t%s\t%s\n' "$t" "$rows" "$sum" "$def" "$ai"
+    done < <(mariadb_client "$dir" -N -B -e "SELECT TABLE_NAME FROM information_schema.TABLES
+        WHERE TABLE_SCHEMA = '$db' AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME")
 }
