@@ -331,7 +331,7 @@ run_myreplay() {
     local t0 t1 f0
     f0=$(fsyncs)
     t0=$(now)
-    "$MYREPLAY" apply --workers "$workers" --apply "$path" -S "$TARGET/sock" -u root \
+    "$MYREPLAY" apply --no-defaults --workers "$workers" --apply "$path" -S "$TARGET/sock" -u root \
         "${FILES[@]}" >"$WORK/myreplay.out" 2>&1 ||
         { cat "$WORK/myreplay.out" >&2; return 1; }
     t1=$(now)

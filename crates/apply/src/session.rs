@@ -106,11 +106,18 @@ impl Session {
     pub fn apply(&mut self, txns: &[&TxnWork]) -> Result<(), UnitError> {
         let mut backoff = self.retry.first_backoff;
         let mut attempt = 1;
+        let mut batched = true;
         loop {
-            match self.apply_once(txns) {
+            match self.apply_once(txns, batched) {
                 Ok(()) => return Ok(()),
                 Err(e) => {
                     let _ = self.conn.query_drop("ROLLBACK");
+                    if e.txn.is_none() && batched && txns.len() > 1 && !is_transient(&e.source) {
+                        // A batched statement failed: run the unit again one
+                        // transaction at a time, to name the one that fails.
+                        batched = false;
+                        continue;
+                    }
                     if attempt >= self.retry.attempts || !is_transient(&e.source) {
                         return Err(e);
                     }
@@ -122,7 +129,7 @@ impl Session {
         }
     }
 
-    fn apply_once(&mut self, txns: &[&TxnWork]) -> Result<(), UnitError> {
+    fn apply_once(&mut self, txns: &[&TxnWork], batched: bool) -> Result<(), UnitError> {
         let at = |i: Option<usize>| move |source| UnitError { txn: i, source };
         if self.preserve_gtids {
             // Outside the transaction (inside one MariaDB refuses it, 1953).
@@ -132,8 +139,29 @@ impl Session {
             .query_drop("START TRANSACTION")
             .map_err(ApplyError::query("START TRANSACTION"))
             .map_err(at(None))?;
-        for (i, t) in txns.iter().enumerate() {
-            self.apply_txn(t).map_err(at(Some(i)))?;
+        if batched && self.sql.is_none() && can_batch(txns) {
+            // Row events only: every transaction's events in as few BINLOG
+            // statements as the packet size allows (one round trip and one
+            // parse for many source transactions).
+            self.send_fde(&txns[0].fde).map_err(at(None))?;
+            let events: Vec<Bytes> = txns
+                .iter()
+                .flat_map(|t| t.steps.iter())
+                .flat_map(|s| match s {
+                    Step::Rows(events) => events.iter().cloned(),
+                    Step::Statement { .. } => unreachable!("checked by can_batch"),
+                })
+                .collect();
+            for chunk in chunks(&events) {
+                self.conn
+                    .query_drop(binlog_statement(chunk))
+                    .map_err(ApplyError::query("applying row events (BINLOG statement)"))
+                    .map_err(at(None))?;
+            }
+        } else {
+            for (i, t) in txns.iter().enumerate() {
+                self.apply_txn(t).map_err(at(Some(i)))?;
+            }
         }
         let record = self.checkpoint.record_sql(txns);
         self.conn
@@ -373,6 +401,16 @@ fn user_var(e: &Event) -> Result<String, ApplyError> {
             )))
         }
     })
+}
+
+/// Whether a unit's transactions can share BINLOG statements: row events
+/// only, all under the same FORMAT_DESCRIPTION.
+fn can_batch(txns: &[&TxnWork]) -> bool {
+    txns.iter().all(|t| !t.has_statements())
+        && txns
+            .windows(2)
+            .all(|w| Arc::ptr_eq(&w[0].fde, &w[1].fde) || w[0].fde == w[1].fde)
+        && txns.iter().any(|t| !t.steps.is_empty())
 }
 
 /// `BINLOG '<base64 of event 1>\n<base64 of event 2>...'`: MariaDB and
