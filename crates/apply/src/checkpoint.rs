@@ -99,6 +99,16 @@ impl CheckpointTable {
         Ok(rows.into_iter().collect())
     }
 
+    /// The query counting `t`'s row (1 when it was applied).
+    pub fn lookup_sql(&self, t: &TxnWork) -> String {
+        format!(
+            "SELECT COUNT(*) FROM {} WHERE source_file = '{}' AND source_offset = {}",
+            self.qualified(),
+            escape(&file_key(&t.summary.start.file)),
+            t.summary.start.offset
+        )
+    }
+
     /// The statement recording `txns` as applied (run inside their transaction).
     pub fn record_sql(&self, txns: &[&TxnWork]) -> String {
         let mut sql = format!(

@@ -65,6 +65,9 @@ pub enum ApplyPath {
 /// A worker's connection to the target.
 pub struct Session {
     conn: Conn,
+    /// How to connect again after a lost connection.
+    options: ConnectOptions,
+    log_bin: bool,
     /// The FORMAT_DESCRIPTION last sent with `BINLOG`.
     fde: Option<Arc<Bytes>>,
     checkpoint: CheckpointTable,
@@ -85,13 +88,11 @@ impl Session {
         path: ApplyPath,
         preserve_gtids: bool,
     ) -> Result<Self, ApplyError> {
-        let mut conn = options.conn()?;
-        if !log_bin {
-            conn.query_drop("SET SESSION sql_log_bin = 0")
-                .map_err(ApplyError::query("turning off binary logging for the apply session (SET SESSION sql_log_bin = 0; needs SUPER or BINLOG ADMIN, or pass --log-bin)"))?;
-        }
+        let conn = connect(options, log_bin)?;
         Ok(Self {
             conn,
+            options: options.clone(),
+            log_bin,
             fde: None,
             checkpoint,
             retry,
@@ -101,8 +102,12 @@ impl Session {
     }
 
     /// Applies `txns` in order in one target transaction with their
-    /// checkpoint rows; transient errors (deadlock, lock wait timeout) are
-    /// retried with backoff. On error nothing of the unit is committed.
+    /// checkpoint rows. Deadlocks and lock wait timeouts are retried with
+    /// backoff. A lost connection (a server restart, a network cut) is
+    /// re-established with backoff; the checkpoint table then says whether
+    /// the unit committed before the connection went (so it is never applied
+    /// twice), and if not it is applied again. On error nothing of the unit
+    /// is committed.
     pub fn apply(&mut self, txns: &[&TxnWork]) -> Result<(), UnitError> {
         let mut backoff = self.retry.first_backoff;
         let mut attempt = 1;
@@ -110,6 +115,16 @@ impl Session {
         loop {
             match self.apply_once(txns, batched) {
                 Ok(()) => return Ok(()),
+                Err(e) if is_connection_lost(&e.source) && attempt < self.retry.attempts => {
+                    attempt += 1;
+                    self.reconnect()
+                        .map_err(|source| UnitError { txn: e.txn, source })?;
+                    match self.committed(txns[0]) {
+                        Ok(true) => return Ok(()),
+                        Ok(false) => continue,
+                        Err(source) => return Err(UnitError { txn: None, source }),
+                    }
+                }
                 Err(e) => {
                     let _ = self.conn.query_drop("ROLLBACK");
                     if e.txn.is_none() && batched && txns.len() > 1 && !is_transient(&e.source) {
@@ -127,6 +142,40 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// Connects again, waiting for the server for up to about two minutes.
+    fn reconnect(&mut self) -> Result<(), ApplyError> {
+        let mut wait = Duration::from_millis(200);
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        loop {
+            match connect(&self.options, self.log_bin) {
+                Ok(conn) => {
+                    self.conn = conn;
+                    self.fde = None;
+                    if self.sql.is_some() {
+                        self.sql = Some(SqlApply::new());
+                    }
+                    return Ok(());
+                }
+                Err(e) if std::time::Instant::now() >= deadline => return Err(e),
+                Err(_) => {
+                    std::thread::sleep(wait);
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    }
+
+    /// Whether the checkpoint table records `t` (its unit committed).
+    fn committed(&mut self, t: &TxnWork) -> Result<bool, ApplyError> {
+        let n: Option<u64> = self
+            .conn
+            .query_first(self.checkpoint.lookup_sql(t))
+            .map_err(ApplyError::query(
+                "checking the checkpoint table after reconnecting",
+            ))?;
+        Ok(n.unwrap_or(0) > 0)
     }
 
     fn apply_once(&mut self, txns: &[&TxnWork], batched: bool) -> Result<(), UnitError> {
@@ -448,6 +497,32 @@ fn chunks(events: &[Bytes]) -> impl Iterator<Item = &[Bytes]> {
         start = end;
         Some(run)
     })
+}
+
+/// Opens a connection set up for applying.
+fn connect(options: &ConnectOptions, log_bin: bool) -> Result<Conn, ApplyError> {
+    let mut conn = options.conn()?;
+    if !log_bin {
+        conn.query_drop("SET SESSION sql_log_bin = 0")
+            .map_err(ApplyError::query("turning off binary logging for the apply session (SET SESSION sql_log_bin = 0; needs SUPER or BINLOG ADMIN, or pass --log-bin)"))?;
+    }
+    Ok(conn)
+}
+
+/// The connection is gone (server restart or crash, network cut, killed
+/// connection): reconnect, then find out whether the unit committed.
+pub fn is_connection_lost(e: &ApplyError) -> bool {
+    match e {
+        ApplyError::Query { source, .. } => match source {
+            mysql::Error::IoError(_)
+            | mysql::Error::DriverError(_)
+            | mysql::Error::CodecError(_) => true,
+            // Server gone away, lost connection, shutdown in progress, connection killed.
+            mysql::Error::MySqlError(m) => matches!(m.code, 2006 | 2013 | 1053 | 1927),
+            _ => false,
+        },
+        _ => false,
+    }
 }
 
 /// Deadlock (1213) and lock wait timeout (1205): worth a retry on the same
