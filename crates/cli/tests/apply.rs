@@ -44,7 +44,7 @@ fn killed_at_any_moment_and_run_again_it_ends_equal_to_the_source() {
          CREATE TABLE accounts (id INT PRIMARY KEY, owner VARCHAR(30) NOT NULL, balance BIGINT NOT NULL, UNIQUE KEY (owner)) ENGINE=InnoDB;
          CREATE TABLE ledger (id INT AUTO_INCREMENT PRIMARY KEY, account INT NOT NULL, amount BIGINT NOT NULL) ENGINE=InnoDB;",
     );
-    let mut target = source.snapshot(&["--skip-log-bin"]);
+    let target = source.snapshot(&["--skip-log-bin"]);
     let mut restarted = source.snapshot(&["--skip-log-bin"]);
     let before = source.binlogs().len();
     let mut sql = String::from("USE app;");
