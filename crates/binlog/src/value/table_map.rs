@@ -16,13 +16,18 @@ const PRIMARY_KEY_WITH_PREFIX: u8 = 9;
 const ENUM_AND_SET_DEFAULT_CHARSET: u8 = 10;
 const ENUM_AND_SET_COLUMN_CHARSET: u8 = 11;
 
-/// Builds the column definitions of a table from a parsed table map event.
-pub fn columns_from_table_map(tme: &TableMapEvent<'_>) -> Result<Vec<ColumnDef>, ValueError> {
-    // The event's raw column metadata block is not exposed; its serialization is the event
-    // body (with a 6-byte table id), which we read in one linear pass.
-    let mut body = Vec::new();
-    tme.serialize(&mut body);
-    let mut r = Reader::new(&body);
+/// The pieces of a table map body, by position.
+struct Parts<'a> {
+    count: usize,
+    types: &'a [u8],
+    metadata: &'a [u8],
+    nulls: &'a [u8],
+    optional: &'a [u8],
+}
+
+/// Splits a serialized table map body (6-byte table id) into its pieces.
+fn parts(body: &[u8]) -> Result<Parts<'_>, ValueError> {
+    let mut r = Reader::new(body);
     r.take(8, "table id and flags")?;
     let db_len = r.u8("schema name length")?;
     r.take(usize::from(db_len) + 1, "schema name")?;
@@ -37,7 +42,29 @@ pub fn columns_from_table_map(tme: &TableMapEvent<'_>) -> Result<Vec<ColumnDef>,
     let meta_len = r.lenenc("metadata length")?;
     let metadata = r.take_u64(meta_len, "column metadata")?;
     let nulls = r.take(count.div_ceil(8), "null bitmap")?;
-    columns_from_parts(types, metadata, nulls, r.rest())
+    Ok(Parts {
+        count,
+        types,
+        metadata,
+        nulls,
+        optional: r.rest(),
+    })
+}
+
+/// The event's body as the server wrote it. mysql_common does not expose the
+/// raw column metadata block; its serialization is the body (with a 6-byte
+/// table id), which is then read in one linear pass.
+fn serialized(tme: &TableMapEvent<'_>) -> Vec<u8> {
+    let mut body = Vec::new();
+    tme.serialize(&mut body);
+    body
+}
+
+/// Builds the column definitions of a table from a parsed table map event.
+pub fn columns_from_table_map(tme: &TableMapEvent<'_>) -> Result<Vec<ColumnDef>, ValueError> {
+    let body = serialized(tme);
+    let p = parts(&body)?;
+    columns_from_parts(p.types, p.metadata, p.nulls, p.optional)
 }
 
 /// Key columns: (column position, prefix length).
@@ -49,23 +76,11 @@ pub type KeyColumns = Vec<(usize, Option<u32>)>;
 pub fn primary_key_from_table_map(
     tme: &TableMapEvent<'_>,
 ) -> Result<Option<KeyColumns>, ValueError> {
-    let mut body = Vec::new();
-    tme.serialize(&mut body);
-    let mut r = Reader::new(&body);
-    r.take(8, "table id and flags")?;
-    let db_len = r.u8("schema name length")?;
-    r.take(usize::from(db_len) + 1, "schema name")?;
-    let table_len = r.u8("table name length")?;
-    r.take(usize::from(table_len) + 1, "table name")?;
-    let count = r.lenenc("column count")?;
-    let count = usize::try_from(count)
-        .ok()
-        .filter(|c| *c <= r.remaining())
-        .ok_or_else(|| bad_map(format!("column count {count} exceeds the event")))?;
-    r.take(count, "column types")?;
-    let meta_len = r.lenenc("metadata length")?;
-    r.take_u64(meta_len, "column metadata")?;
-    r.take(count.div_ceil(8), "null bitmap")?;
+    let body = serialized(tme);
+    let Parts {
+        count, optional, ..
+    } = parts(&body)?;
+    let mut r = Reader::new(optional);
     let column = |v: u64| {
         usize::try_from(v)
             .ok()
