@@ -184,10 +184,21 @@ impl Replay {
 
         // Workers.
         let (work_tx, work_rx) = bounded::<(u64, Vec<TxnWork>)>(workers);
+        // Units with statements go to the worker their source thread maps to:
+        // one source thread's temporary tables live in one session.
+        let mut pinned_txs = vec![];
         let (done_tx, done_rx) = unbounded();
         let mut handles = vec![];
         for _ in 0..workers {
-            let (rx, tx) = (work_rx.clone(), done_tx.clone());
+            let (pinned_tx, pinned_rx) = bounded::<(u64, Vec<TxnWork>)>(1);
+            pinned_txs.push(pinned_tx);
+            let (shared_rx, tx) = (work_rx.clone(), done_tx.clone());
+            let next = move || {
+                crossbeam_channel::select! {
+                    recv(pinned_rx) -> m => m.ok(),
+                    recv(shared_rx) -> m => m.ok(),
+                }
+            };
             let (target, checkpoint, log_bin, retry, path, preserve_gtids) = (
                 self.target.clone(),
                 self.checkpoint.clone(),
@@ -209,7 +220,7 @@ impl Replay {
                     Err(e) => {
                         // Report the failure on the first unit received.
                         let e = Arc::new(e);
-                        for (id, txns) in rx.iter() {
+                        while let Some((id, txns)) = next() {
                             let _ = tx.send((
                                 id,
                                 txns,
@@ -225,7 +236,7 @@ impl Replay {
                         return;
                     }
                 };
-                for (id, txns) in rx.iter() {
+                while let Some((id, txns)) = next() {
                     let refs: Vec<&TxnWork> = txns.iter().collect();
                     let result = session.apply(&refs).map_err(|e| (e.txn, e.source));
                     if tx.send((id, txns, result)).is_err() {
@@ -330,7 +341,12 @@ impl Replay {
                     break;
                 };
                 let txns: Vec<TxnWork> = unit.txns.into_iter().map(|t| t.payload).collect();
-                if work_tx.send((unit.id, txns)).is_err() {
+                // A unit with statements is a barrier: every worker is idle.
+                let sent = match txns.iter().find_map(TxnWork::source_thread) {
+                    Some(thread) => pinned_txs[thread as usize % workers].send((unit.id, txns)),
+                    None => work_tx.send((unit.id, txns)),
+                };
+                if sent.is_err() {
                     break;
                 }
                 running += 1;
@@ -404,6 +420,7 @@ impl Replay {
             }
         }
         drop(work_tx);
+        drop(pinned_txs);
         for h in handles {
             let _ = h.join();
         }

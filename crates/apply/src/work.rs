@@ -57,6 +57,19 @@ impl TxnWork {
         }
     }
 
+    /// The source thread (pseudo_thread_id) of its first statement, if it
+    /// has one: statements of one source thread run on one session, where
+    /// its temporary tables live.
+    pub fn source_thread(&self) -> Option<u32> {
+        self.steps.iter().find_map(|s| match s {
+            Step::Statement { query, .. } => match &query.data {
+                EventData::Query(q) => Some(q.thread_id),
+                _ => None,
+            },
+            Step::Rows(_) => None,
+        })
+    }
+
     /// Whether the transaction holds statements (not only row events).
     pub fn has_statements(&self) -> bool {
         self.steps

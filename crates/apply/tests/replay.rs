@@ -164,3 +164,30 @@ fn replay_equals_the_source_with_1_2_and_8_workers() {
         assert_same_tables(&source, target);
     }
 }
+
+#[test]
+fn temporary_tables_of_one_source_thread_live_in_one_session() {
+    let mut source = PrivateMariaDb::start();
+    source.exec(
+        "CREATE DATABASE app; CREATE TABLE app.totals (k INT PRIMARY KEY, n INT) ENGINE=InnoDB;",
+    );
+    let target = source.snapshot(&["--skip-log-bin"]);
+    let before = source.binlogs().len();
+    // Statement format: the temporary table's statements are logged, each
+    // its own transaction, with the session's pseudo thread id.
+    let mut sql = String::from("SET SESSION binlog_format = STATEMENT; USE app; CREATE TEMPORARY TABLE tmp (k INT, n INT);");
+    for i in 0..20 {
+        sql += &format!("INSERT INTO tmp VALUES ({}, {i});", i % 4);
+    }
+    sql += "INSERT INTO totals SELECT k, SUM(n) FROM tmp GROUP BY k; DROP TEMPORARY TABLE tmp; SET SESSION binlog_format = ROW;";
+    for i in 10..40 {
+        sql += &format!("INSERT INTO app.totals VALUES ({i}, {i});");
+    }
+    source.exec(&sql);
+    source.exec("FLUSH BINARY LOGS");
+    let logs = source.binlogs();
+    let files: Vec<_> = logs[before - 1..logs.len() - 1].to_vec();
+    let report = replay(&source, &target, &files, 4);
+    assert!(report.transactions_applied >= 50, "{report:?}");
+    assert_same_tables(&source, &target);
+}
