@@ -12,7 +12,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine;
 use bytes::Bytes;
 use myreplay_binlog::{Event, EventData, QueryClass};
 use mysql::prelude::Queryable;
@@ -21,12 +20,9 @@ use mysql::Conn;
 use crate::checkpoint::{escape, CheckpointTable};
 use crate::connect::ConnectOptions;
 use crate::error::ApplyError;
+use crate::row_apply::{BinlogStatements, RowApply};
 use crate::sql::SqlApply;
 use crate::work::{Step, TxnWork};
-
-/// Largest raw size of the events sent in one `BINLOG` statement (base64
-/// makes it 4/3 larger; the server's default max_allowed_packet is 16 MiB).
-const MAX_BINLOG_CHUNK: usize = 4 << 20;
 
 /// How a failed unit is retried.
 #[derive(Debug, Clone, Copy)]
@@ -68,12 +64,10 @@ pub struct Session {
     /// How to connect again after a lost connection.
     options: ConnectOptions,
     log_bin: bool,
-    /// The FORMAT_DESCRIPTION last sent with `BINLOG`.
-    fde: Option<Arc<Bytes>>,
     checkpoint: CheckpointTable,
     retry: RetryPolicy,
-    /// The SQL path's state, when row events are applied as SQL.
-    sql: Option<SqlApply>,
+    /// How row events are applied (BINLOG statements or generated SQL).
+    rows: Box<dyn RowApply>,
     preserve_gtids: bool,
 }
 
@@ -93,10 +87,12 @@ impl Session {
             conn,
             options: options.clone(),
             log_bin,
-            fde: None,
             checkpoint,
             retry,
-            sql: (path == ApplyPath::Sql).then(SqlApply::new),
+            rows: match path {
+                ApplyPath::Binlog => Box::new(BinlogStatements::default()),
+                ApplyPath::Sql => Box::new(SqlApply::new()),
+            },
             preserve_gtids,
         })
     }
@@ -152,10 +148,7 @@ impl Session {
             match connect(&self.options, self.log_bin) {
                 Ok(conn) => {
                     self.conn = conn;
-                    self.fde = None;
-                    if self.sql.is_some() {
-                        self.sql = Some(SqlApply::new());
-                    }
+                    self.rows.reset();
                     return Ok(());
                 }
                 Err(e) if std::time::Instant::now() >= deadline => return Err(e),
@@ -188,11 +181,10 @@ impl Session {
             .query_drop("START TRANSACTION")
             .map_err(ApplyError::query("START TRANSACTION"))
             .map_err(at(None))?;
-        if batched && self.sql.is_none() && can_batch(txns) {
-            // Row events only: every transaction's events in as few BINLOG
-            // statements as the packet size allows (one round trip and one
-            // parse for many source transactions).
-            self.send_fde(&txns[0].fde).map_err(at(None))?;
+        if batched && self.rows.batches() && can_batch(txns) {
+            // Row events only: every transaction's events in one call (as
+            // few BINLOG statements as the packet size allows: one round trip
+            // and one parse for many source transactions).
             let events: Vec<Bytes> = txns
                 .iter()
                 .flat_map(|t| t.steps.iter())
@@ -201,12 +193,9 @@ impl Session {
                     Step::Statement { .. } => unreachable!("checked by can_batch"),
                 })
                 .collect();
-            for chunk in chunks(&events) {
-                self.conn
-                    .query_drop(binlog_statement(chunk))
-                    .map_err(ApplyError::query("applying row events (BINLOG statement)"))
-                    .map_err(at(None))?;
-            }
+            self.rows
+                .apply_rows(&mut self.conn, &txns[0].fde, &events)
+                .map_err(at(None))?;
         } else {
             for (i, t) in txns.iter().enumerate() {
                 self.apply_txn(t).map_err(at(Some(i)))?;
@@ -258,41 +247,13 @@ impl Session {
     fn apply_txn(&mut self, t: &TxnWork) -> Result<(), ApplyError> {
         for step in &t.steps {
             match step {
-                Step::Rows(events) if self.sql.is_some() => {
-                    let sql = self.sql.as_mut().expect("checked");
-                    sql.apply_rows(&mut self.conn, &t.fde, events)?;
-                }
-                Step::Rows(events) => {
-                    self.send_fde(&t.fde)?;
-                    for chunk in chunks(events) {
-                        self.conn
-                            .query_drop(binlog_statement(chunk))
-                            .map_err(ApplyError::query("applying row events (BINLOG statement)"))?;
-                    }
-                }
+                Step::Rows(events) => self.rows.apply_rows(&mut self.conn, &t.fde, events)?,
                 Step::Statement { context, query } => {
-                    if let Some(sql) = &mut self.sql {
-                        sql.before_statement(query);
-                    }
+                    self.rows.before_statement(query);
                     self.run_statement(t, context, query)?
                 }
             }
         }
-        Ok(())
-    }
-
-    fn send_fde(&mut self, fde: &Arc<Bytes>) -> Result<(), ApplyError> {
-        if self
-            .fde
-            .as_ref()
-            .is_some_and(|f| Arc::ptr_eq(f, fde) || f == fde)
-        {
-            return Ok(());
-        }
-        self.conn
-            .query_drop(binlog_statement(std::slice::from_ref(&**fde)))
-            .map_err(ApplyError::query("sending the FORMAT_DESCRIPTION event (BINLOG statement; needs SUPER or BINLOG REPLAY)"))?;
-        self.fde = Some(fde.clone());
         Ok(())
     }
 
@@ -460,43 +421,6 @@ fn can_batch(txns: &[&TxnWork]) -> bool {
             .windows(2)
             .all(|w| Arc::ptr_eq(&w[0].fde, &w[1].fde) || w[0].fde == w[1].fde)
         && txns.iter().any(|t| !t.steps.is_empty())
-}
-
-/// `BINLOG '<base64 of event 1>\n<base64 of event 2>...'`: MariaDB and
-/// MySQL accept several newline-separated events in one statement.
-fn binlog_statement(events: &[Bytes]) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let mut s =
-        String::with_capacity(events.iter().map(|e| e.len() * 4 / 3 + 4).sum::<usize>() + 10);
-    s.push_str("BINLOG '");
-    for (i, e) in events.iter().enumerate() {
-        if i > 0 {
-            s.push('\n');
-        }
-        b64.encode_string(e, &mut s);
-    }
-    s.push('\'');
-    s
-}
-
-/// Splits events into runs of at most MAX_BINLOG_CHUNK bytes (an event
-/// larger than that is a run of its own).
-fn chunks(events: &[Bytes]) -> impl Iterator<Item = &[Bytes]> {
-    let mut start = 0;
-    std::iter::from_fn(move || {
-        if start >= events.len() {
-            return None;
-        }
-        let mut end = start;
-        let mut size = 0;
-        while end < events.len() && (end == start || size + events[end].len() <= MAX_BINLOG_CHUNK) {
-            size += events[end].len();
-            end += 1;
-        }
-        let run = &events[start..end];
-        start = end;
-        Some(run)
-    })
 }
 
 /// Opens a connection set up for applying.
