@@ -1,5 +1,6 @@
 //! End to end: a private source MariaDB, physical snapshots as targets, a
-//! workload with the hazards of parallel apply, then `Replay` with 1, 2 and
+//! workload with the hazards of parallel apply (FULL, MINIMAL and NOBLOB row
+//! images among them), then `Replay` with 1, 2 and
 //! 8 workers; every target table must equal the source's (CHECKSUM TABLE,
 //! row count, definition), and a second run applies nothing.
 
@@ -95,6 +96,10 @@ fn workload() -> Vec<String> {
     // Statement-format DML with context: auto-increment, TIMESTAMP, a non-default
     // time zone, and a sql_mode under which `||` concatenates instead of OR-ing.
     w.push("SET SESSION binlog_format = STATEMENT; SET SESSION time_zone = '+05:30'; SET SESSION sql_mode = 'PIPES_AS_CONCAT'; INSERT INTO shop.audit_log (what) VALUES ('stmt ' || 'x' || NOW()); UPDATE shop.counters SET v = v + 1 WHERE id = 3; SET SESSION binlog_format = ROW; SET SESSION sql_mode = DEFAULT".into());
+    // MINIMAL and NOBLOB row images: the row path must find rows by the
+    // key columns alone and change only the columns logged.
+    w.push("SET SESSION binlog_row_image = MINIMAL; UPDATE shop.users SET name = CONCAT('min', id) WHERE id BETWEEN 50 AND 60; DELETE FROM shop.items WHERE id BETWEEN 200 AND 205; INSERT INTO shop.items VALUES (9000, 1, 'min')".into());
+    w.push("SET SESSION binlog_row_image = NOBLOB; UPDATE shop.orders SET total = total + 1 WHERE id < 20; UPDATE shop.users SET email = CONCAT('nb', id) WHERE id BETWEEN 61 AND 63".into());
     // A large transaction.
     let mut big = String::from("BEGIN;");
     for chunk in 0..20 {
