@@ -37,7 +37,40 @@ struct Report {
     critical_path: u64,
     /// Workers -> speedup over one worker.
     speedup: BTreeMap<usize, f64>,
+    /// Rows events by image: every column in every image (FULL), or not
+    /// (MINIMAL / NOBLOB); and statement-format transactions.
+    row_images: RowImages,
     warnings: Vec<String>,
+}
+
+/// What row images and formats the binlogs hold.
+#[derive(Default, Serialize)]
+struct RowImages {
+    full: u64,
+    partial: u64,
+}
+
+impl RowImages {
+    fn count(&mut self, item: &myreplay_binlog::Item) {
+        let myreplay_binlog::Item::Event(e) = item else {
+            return;
+        };
+        let myreplay_binlog::EventData::Rows(r) = &e.data else {
+            return;
+        };
+        let (before, after) = r.present_columns();
+        let complete = |b: Option<&[u8]>| {
+            b.is_none_or(|b| {
+                (0..r.columns as usize)
+                    .all(|i| b.get(i / 8).is_some_and(|x| x & (1 << (i % 8)) != 0))
+            })
+        };
+        if complete(before) && complete(after) {
+            self.full += 1;
+        } else {
+            self.partial += 1;
+        }
+    }
 }
 
 pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
@@ -66,7 +99,9 @@ pub fn report(
     let (mut transactions, mut rows, mut barriers) = (0u64, 0u64, 0u64);
     let mut by_cause = BTreeMap::new();
     let mut largest: Vec<Largest> = vec![];
+    let mut images = RowImages::default();
     while let Some(item) = txns.next_item()? {
+        images.count(&item);
         let Some(p) = planner.feed(&item)? else {
             continue;
         };
@@ -132,6 +167,7 @@ pub fn report(
         largest_transactions: largest,
         critical_path,
         speedup: speedup.into_iter().collect(),
+        row_images: images,
         warnings,
     };
     let stdout = std::io::stdout();
@@ -190,6 +226,11 @@ fn print_text(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
         out,
         "barriers:          {} {:?}",
         r.barriers, r.barriers_by_cause
+    )?;
+    writeln!(
+        out,
+        "row events:        {} with FULL images, {} with MINIMAL/NOBLOB images",
+        r.row_images.full, r.row_images.partial
     )?;
     writeln!(out, "critical path:     {} transactions", r.critical_path)?;
     let s: Vec<String> = r

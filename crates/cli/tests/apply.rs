@@ -431,3 +431,44 @@ fn preserve_gtids_gives_the_target_the_sources_gtids() {
     );
     assert_same_tables(&source, &target);
 }
+
+#[test]
+fn apply_sessions_do_not_write_the_targets_binlog_unless_asked() {
+    let mut source = PrivateMariaDb::start();
+    source.exec("CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY) ENGINE=InnoDB;");
+    // Targets with their binlog on.
+    let quiet = source.snapshot(&[]);
+    let logged = source.snapshot(&[]);
+    let before = source.binlogs().len();
+    source.exec(
+        "INSERT INTO app.t VALUES (1), (2); INSERT INTO app.t VALUES (3); FLUSH BINARY LOGS;",
+    );
+    let logs = source.binlogs();
+    let files: Vec<_> = logs[before - 1..logs.len() - 1].to_vec();
+    use mysql::prelude::Queryable;
+    let pos = |db: &PrivateMariaDb| -> String {
+        db.conn()
+            .query_first("SELECT @@gtid_binlog_pos")
+            .unwrap()
+            .unwrap()
+    };
+    let (quiet_before, logged_before) = (pos(&quiet), pos(&logged));
+    let run = |target: &PrivateMariaDb, extra: &[&str]| {
+        let out = myreplay_apply(target, &files, extra).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&quiet, &[]);
+    run(&logged, &["--log-bin"]);
+    assert_eq!(
+        pos(&quiet),
+        quiet_before,
+        "nothing written to the target's binlog"
+    );
+    assert_ne!(pos(&logged), logged_before, "--log-bin writes it");
+    assert_same_tables(&source, &quiet);
+    assert_same_tables(&source, &logged);
+}

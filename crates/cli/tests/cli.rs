@@ -227,3 +227,22 @@ fn an_unfinished_transaction_is_an_error_not_a_result() {
     // The complete transaction before it was still reported.
     assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 1);
 }
+
+#[test]
+fn plan_reports_the_row_images_it_found() {
+    let plan = |f: String| -> serde_json::Value {
+        let o = myreplay(&["plan", "--json", &f]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    // binlog.000001: binlog_row_image=FULL; binlog.000002: MINIMAL then NOBLOB.
+    let full = plan(fixture(1));
+    assert!(full["row_images"]["full"].as_u64().unwrap() > 0);
+    assert_eq!(full["row_images"]["partial"], 0);
+    let minimal = plan(fixture(2));
+    assert_eq!(minimal["row_images"]["full"], 0);
+    assert!(minimal["row_images"]["partial"].as_u64().unwrap() > 0);
+    // Statement-format transactions show as statement barriers.
+    let stmt = plan(fixture(3));
+    assert!(stmt["barriers_by_cause"]["statement"].as_u64().unwrap() > 0);
+}
