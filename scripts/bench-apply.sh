@@ -9,6 +9,8 @@
 #   --workload W   oltp_write_only (default), oltp_insert, oltp_update_index,
 #                  hot_row (oltp_write_only over the first 100 ids of each
 #                  table: every transaction hits the same few hundred rows),
+#                  ddl_mix (oltp_write_only with columns added and indexes
+#                  created beside it, mid-stream)
 #                  big_txn (oltp_write_only with 300 row changes per
 #                  transaction: 100 index updates, 100 non-index updates,
 #                  50 delete+insert)
@@ -115,7 +117,11 @@ case $WORKLOAD in
         SB_RUN_EXTRA=(--index-updates=100 --non-index-updates=100 --delete-inserts=50
             --mysql-ignore-errors=1213,1205,1020)
         DEFAULT_EVENTS=$((DEFAULT_EVENTS / 60)) ;;
-    *) die "unknown workload $WORKLOAD (oltp_write_only, oltp_insert, oltp_update_index, hot_row, big_txn)" ;;
+    ddl_mix)
+        # oltp_write_only while DDL runs beside it (ddl_loop below): columns
+        # added, indexes created, mid-stream.
+        SB_RUN_EXTRA=(--mysql-ignore-errors=1213,1205,1020) ;;
+    *) die "unknown workload $WORKLOAD (oltp_write_only, oltp_insert, oltp_update_index, hot_row, big_txn, ddl_mix)" ;;
 esac
 EVENTS=${EVENTS:-$DEFAULT_EVENTS}
 [[ $EVENTS =~ ^[1-9][0-9]*$ ]] || die "--events wants a positive number"
@@ -154,6 +160,23 @@ now() { date +%s.%N; }
 calc() { awk "BEGIN { printf \"%.3f\", $* }"; }
 log() { printf '%s\n' "$*" >&2; }
 
+# DDL beside the workload (ddl_mix): every 0.7 s, on the tables in turn, a
+# column added or an index created.
+ddl_loop() {
+    local src=$1 i=0 t sql
+    while :; do
+        t=$((i % TABLES + 1))
+        if ((i % 2 == 0)); then
+            sql="ALTER TABLE sbtest$t ADD COLUMN x$i INT NOT NULL DEFAULT $i"
+        else
+            sql="CREATE INDEX ix$i ON sbtest$t (k, id)"
+        fi
+        mariadb_client "$src" sbtest -e "$sql" && echo "ok $sql"
+        i=$((i + 1))
+        sleep 0.7
+    done
+}
+
 build_scenario() {
     mariadb_ensure_sysbench
     local tmp=$SCEN.building src=$WORK/src
@@ -179,7 +202,17 @@ build_scenario() {
 
     mariadb_start "$src" "${SRC_OPTS[@]}" >/dev/null
     log "   sysbench $SB_TEST run: $EVENTS transactions ${SB_RUN_EXTRA[*]}"
+    local ddl_pid=
+    if [[ $WORKLOAD == ddl_mix ]]; then
+        ddl_loop "$src" >"$tmp/ddl.log" 2>&1 &
+        ddl_pid=$!
+    fi
     "${sb[@]}" "${SB_RUN_EXTRA[@]}" --events="$EVENTS" --time=0 --report-interval=0 run >"$tmp/run.log"
+    if [[ -n $ddl_pid ]]; then
+        kill "$ddl_pid" 2>/dev/null || true
+        wait "$ddl_pid" 2>/dev/null || true
+        log "   DDL beside the workload: $(grep -c '^ok' "$tmp/ddl.log" || true) statements"
+    fi
     grep -E 'transactions:|ignored errors:' "$tmp/run.log" | sed 's/^ */   /' >&2
     local end_gtid
     end_gtid=$(mariadb_client "$src" -N -B -e 'SELECT @@gtid_binlog_pos')
