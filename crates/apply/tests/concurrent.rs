@@ -104,8 +104,7 @@ fn concurrent_random_workloads_replay_equal_on_both_paths() {
         "only {committed} transactions went through"
     );
     source.exec("FLUSH BINARY LOGS");
-    let logs = source.binlogs();
-    let files: Vec<_> = logs[before - 1..logs.len() - 1].to_vec();
+    let files = source.binlogs_since(before);
 
     for (target, path) in targets.iter().zip([ApplyPath::Binlog, ApplyPath::Sql]) {
         let mut replay = Replay::new(files.clone(), target.options());

@@ -143,9 +143,8 @@ fn replay_equals_the_source_with_1_2_and_8_workers() {
         source.exec(&sql);
     }
     source.exec("FLUSH BINARY LOGS");
-    let logs = source.binlogs();
-    // The files written after the snapshot (the last one is the empty new file).
-    let files: Vec<_> = logs[before - 1..logs.len() - 1].to_vec();
+    // The files written after the snapshot.
+    let files = source.binlogs_since(before);
 
     let mut applied = None;
     for (target, workers) in targets.iter().zip([1, 2, 8]) {
@@ -190,8 +189,7 @@ fn temporary_tables_of_one_source_thread_live_in_one_session() {
     }
     source.exec(&sql);
     source.exec("FLUSH BINARY LOGS");
-    let logs = source.binlogs();
-    let files: Vec<_> = logs[before - 1..logs.len() - 1].to_vec();
+    let files = source.binlogs_since(before);
     let report = replay(&source, &target, &files, 4);
     assert!(report.transactions_applied >= 50, "{report:?}");
     assert_same_tables(&source, &target);

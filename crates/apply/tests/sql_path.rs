@@ -233,8 +233,7 @@ fn sql_path_equals_the_source_with_1_and_2_workers() {
         source.exec(&format!("USE {DB}; {sql}"));
     }
     source.exec("FLUSH BINARY LOGS");
-    let logs = source.binlogs();
-    let files: Vec<_> = logs[before - 1..logs.len() - 1].to_vec();
+    let files = source.binlogs_since(before);
 
     for (target, workers) in targets.iter().zip([1, 2]) {
         let report = sql_replay(&files, target, workers)
@@ -277,8 +276,7 @@ fn a_table_with_a_trigger_is_refused_and_nothing_of_the_unit_commits() {
     let before = source.binlogs().len();
     source.exec("BEGIN; INSERT INTO t.plain VALUES (1); INSERT INTO t.audited VALUES (1); COMMIT");
     source.exec("FLUSH BINARY LOGS");
-    let logs = source.binlogs();
-    let files: Vec<_> = logs[before - 1..logs.len() - 1].to_vec();
+    let files = source.binlogs_since(before);
 
     let err = sql_replay(&files, &target, 1)
         .run(|_| {}, &AtomicBool::new(false))

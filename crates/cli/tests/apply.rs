@@ -65,8 +65,7 @@ fn killed_at_any_moment_and_run_again_it_ends_equal_to_the_source() {
     }
     source.exec(&sql);
     source.exec("FLUSH BINARY LOGS");
-    let logs = source.binlogs();
-    let files: Vec<_> = logs[before - 1..logs.len() - 1].to_vec();
+    let files = source.binlogs_since(before);
 
     let slow = ["--workers", "2", "--unit-transactions", "3"];
     let mut interrupted = 0;
@@ -172,8 +171,7 @@ fn a_failing_transaction_stops_cleanly_with_its_position() {
     let before = source.binlogs().len();
     source.exec("INSERT INTO app.t VALUES (1, 1); INSERT INTO app.t VALUES (2, 2); INSERT INTO app.t VALUES (3, 3);");
     source.exec("FLUSH BINARY LOGS");
-    let logs = source.binlogs();
-    let files: Vec<_> = logs[before - 1..logs.len() - 1].to_vec();
+    let files = source.binlogs_since(before);
     // The target already has row 2: the second transaction cannot apply.
     target.exec("SET SESSION sql_log_bin = 0; INSERT INTO app.t VALUES (2, 99);");
     let out = myreplay_apply(&target, &files, &["--workers", "1"])
@@ -216,8 +214,7 @@ fn stop_points_and_database_filters_end_at_transaction_boundaries() {
     }
     source.exec(&sql);
     source.exec("FLUSH BINARY LOGS");
-    let logs = source.binlogs();
-    let files: Vec<_> = logs[before - 1..logs.len() - 1].to_vec();
+    let files = source.binlogs_since(before);
     let gtids: Vec<String> = {
         let out = Command::new(env!("CARGO_BIN_EXE_myreplay"))
             .arg("transactions")
@@ -292,8 +289,7 @@ fn a_missing_privilege_stops_before_the_first_write() {
     let target = source.snapshot(&["--skip-log-bin"]);
     let before = source.binlogs().len();
     source.exec("INSERT INTO app.t VALUES (1); FLUSH BINARY LOGS;");
-    let logs = source.binlogs();
-    let files: Vec<_> = logs[before - 1..logs.len() - 1].to_vec();
+    let files = source.binlogs_since(before);
     target.exec("CREATE USER limited@localhost IDENTIFIED BY 'secret-pw'; GRANT ALL ON app.* TO limited@localhost; GRANT ALL ON myreplay.* TO limited@localhost;");
     let out = Command::new(env!("CARGO_BIN_EXE_myreplay"))
         .args(["apply", "-S"])
@@ -346,8 +342,7 @@ fn rewrite_db_applies_one_database_into_another() {
          SET SESSION binlog_format = STATEMENT; INSERT INTO t VALUES (2, 'statement'); SET SESSION binlog_format = ROW;
          FLUSH BINARY LOGS;",
     );
-    let logs = source.binlogs();
-    let files: Vec<_> = logs[before - 1..logs.len() - 1].to_vec();
+    let files = source.binlogs_since(before);
     for path in ["binlog", "sql"] {
         let out = myreplay_apply(
             &target,
@@ -404,8 +399,7 @@ fn preserve_gtids_gives_the_target_the_sources_gtids() {
     }
     sql += "SET SESSION gtid_domain_id = 7; INSERT INTO app.t VALUES (1000); FLUSH BINARY LOGS;";
     source.exec(&sql);
-    let logs = source.binlogs();
-    let files: Vec<_> = logs[before - 1..logs.len() - 1].to_vec();
+    let files = source.binlogs_since(before);
     let out = myreplay_apply(&target, &files, &["--preserve-gtids", "--workers", "4"])
         .output()
         .unwrap();
@@ -443,8 +437,7 @@ fn apply_sessions_do_not_write_the_targets_binlog_unless_asked() {
     source.exec(
         "INSERT INTO app.t VALUES (1), (2); INSERT INTO app.t VALUES (3); FLUSH BINARY LOGS;",
     );
-    let logs = source.binlogs();
-    let files: Vec<_> = logs[before - 1..logs.len() - 1].to_vec();
+    let files = source.binlogs_since(before);
     use mysql::prelude::Queryable;
     let pos = |db: &PrivateMariaDb| -> String {
         db.conn()

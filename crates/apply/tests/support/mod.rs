@@ -308,6 +308,14 @@ impl PrivateMariaDb {
             .collect()
     }
 
+    /// The binlog files written since the server had `before` files (its
+    /// `binlogs().len()` then), up to the one before the newest: the files a
+    /// replay takes after a `FLUSH BINARY LOGS`.
+    pub fn binlogs_since(&self, before: usize) -> Vec<PathBuf> {
+        let logs = self.binlogs();
+        logs[before - 1..logs.len() - 1].to_vec()
+    }
+
     /// The last `lines` lines of the error log.
     pub fn error_log_tail(&self, lines: usize) -> String {
         let mut text = String::new();
