@@ -52,9 +52,9 @@ pub fn preflight(
         if let Ok(Some(fde)) = reader.next_event() {
             if fde.header.event_type == EventType::FORMAT_DESCRIPTION {
                 source_server_version = reader.format().server_version.clone();
-                use base64::Engine;
-                let b64 = base64::engine::general_purpose::STANDARD.encode(&fde.bytes);
-                conn.query_drop(format!("BINLOG '{b64}'")).map_err(ApplyError::query(
+                let statement =
+                    crate::row_apply::binlog_statement(std::slice::from_ref(&fde.bytes));
+                conn.query_drop(statement).map_err(ApplyError::query(
                     "preflight: a BINLOG statement with the binlog's FORMAT_DESCRIPTION (the row path needs SUPER or BINLOG REPLAY)",
                 ))?;
             }
