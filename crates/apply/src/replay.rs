@@ -120,10 +120,19 @@ pub struct Progress {
 /// Why a replay stopped early.
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
-    #[error(transparent)]
-    Binlog(#[from] myreplay_binlog::Error),
-    #[error(transparent)]
-    Plan(#[from] myreplay_plan::PlanError),
+    /// The input went bad (damaged, truncated, out of sequence...). Every
+    /// complete transaction read before the bad point was applied first;
+    /// `report` says what was.
+    #[error("{}", input_message(source, report))]
+    Binlog {
+        source: myreplay_binlog::Error,
+        report: Box<Report>,
+    },
+    #[error("{source}")]
+    Plan {
+        source: myreplay_plan::PlanError,
+        report: Box<Report>,
+    },
     #[error(transparent)]
     Target(Box<ApplyError>),
     /// A transaction failed on the target; nothing of its unit committed.
@@ -136,6 +145,77 @@ pub enum ReplayError {
     },
     #[error("cancelled; run the same command again to resume")]
     Cancelled { report: Box<Report> },
+}
+
+/// The input error, and what it means for the target.
+fn input_message(source: &myreplay_binlog::Error, report: &Report) -> String {
+    match &report.last_applied {
+        Some(l) => format!(
+            "{source}. Every complete transaction before it was applied, the last one at {}:{}; nothing after it. Repair or replace the file, then run the same command again: it resumes after what was applied",
+            l.file, l.offset
+        ),
+        None if report.transactions_skipped > 0 => format!(
+            "{source}. Nothing new was applied before it (the transactions before it were applied by an earlier run)"
+        ),
+        None => format!("{source}. Nothing was applied"),
+    }
+}
+
+impl From<myreplay_binlog::Error> for ReplayError {
+    fn from(source: myreplay_binlog::Error) -> Self {
+        ReplayError::Binlog {
+            source,
+            report: Box::default(),
+        }
+    }
+}
+
+impl From<myreplay_plan::PlanError> for ReplayError {
+    fn from(source: myreplay_plan::PlanError) -> Self {
+        ReplayError::Plan {
+            source,
+            report: Box::default(),
+        }
+    }
+}
+
+impl ReplayError {
+    /// What was applied before the replay stopped (empty when it stopped
+    /// before the first write).
+    pub fn report(&self) -> Option<&Report> {
+        match self {
+            ReplayError::Binlog { report, .. }
+            | ReplayError::Plan { report, .. }
+            | ReplayError::Apply { report, .. }
+            | ReplayError::Cancelled { report } => Some(report),
+            ReplayError::Target(_) => None,
+        }
+    }
+
+    fn with_report(self, r: Report) -> Self {
+        match self {
+            ReplayError::Binlog { source, .. } => ReplayError::Binlog {
+                source,
+                report: Box::new(r),
+            },
+            ReplayError::Plan { source, .. } => ReplayError::Plan {
+                source,
+                report: Box::new(r),
+            },
+            ReplayError::Apply {
+                at, gtid, source, ..
+            } => ReplayError::Apply {
+                at,
+                gtid,
+                source,
+                report: Box::new(r),
+            },
+            ReplayError::Cancelled { .. } => ReplayError::Cancelled {
+                report: Box::new(r),
+            },
+            e @ ReplayError::Target(_) => e,
+        }
+    }
 }
 
 impl From<ApplyError> for ReplayError {
@@ -254,7 +334,11 @@ impl Replay {
         let mut fde: Arc<Bytes> = Arc::new(Bytes::new());
         let mut current: Vec<Event> = vec![];
         let (mut input_done, mut running) = (false, 0usize);
+        // A failure on the target: stop handing out work.
         let mut failure: Option<ReplayError> = None;
+        // The input went bad: stop reading, apply the complete transactions
+        // read before the bad point, then report it.
+        let mut input_failure: Option<ReplayError> = None;
         let mut cancelled = false;
         let mut last: Option<(u64, LastApplied)> = None;
 
@@ -276,14 +360,16 @@ impl Replay {
                         break;
                     }
                     Err(e) => {
-                        failure = Some(e.into());
+                        input_failure = Some(e.into());
+                        input_done = true;
                         break;
                     }
                 };
                 let planned = match planner.feed(&item) {
                     Ok(p) => p,
                     Err(e) => {
-                        failure = Some(e.into());
+                        input_failure = Some(e.into());
+                        input_done = true;
                         break;
                     }
                 };
@@ -426,16 +512,8 @@ impl Replay {
         }
         report.seconds = started.elapsed().as_secs_f64();
         report.last_applied = last.map(|(_, l)| l);
-        match failure {
-            Some(ReplayError::Apply {
-                at, gtid, source, ..
-            }) => Err(ReplayError::Apply {
-                at,
-                gtid,
-                source,
-                report: Box::new(report),
-            }),
-            Some(e) => Err(e),
+        match failure.or(input_failure) {
+            Some(e) => Err(e.with_report(report)),
             None if cancelled => Err(ReplayError::Cancelled {
                 report: Box::new(report),
             }),

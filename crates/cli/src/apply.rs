@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use myreplay_apply::{CheckpointTable, Replay, ReplayError};
+use myreplay_apply::{CheckpointTable, Replay};
 
 use crate::args::ApplyArgs;
 
@@ -138,10 +138,7 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
     }
     let report = match &result {
         Ok(r) => r.clone(),
-        Err(ReplayError::Apply { report, .. }) | Err(ReplayError::Cancelled { report }) => {
-            (**report).clone()
-        }
-        Err(_) => Default::default(),
+        Err(e) => e.report().cloned().unwrap_or_default(),
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

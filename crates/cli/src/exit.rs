@@ -56,8 +56,8 @@ pub fn report(result: anyhow::Result<()>) -> i32 {
         SERVER
     } else if let Some(r) = e.downcast_ref::<myreplay_apply::ReplayError>() {
         match r {
-            myreplay_apply::ReplayError::Binlog(b) => code(b),
-            myreplay_apply::ReplayError::Plan(_) => CORRUPT,
+            myreplay_apply::ReplayError::Binlog { source, .. } => code(source),
+            myreplay_apply::ReplayError::Plan { .. } => CORRUPT,
             myreplay_apply::ReplayError::Target(_) => SERVER,
             myreplay_apply::ReplayError::Apply { .. } => APPLY,
             myreplay_apply::ReplayError::Cancelled { .. } => CANCELLED,
