@@ -3,6 +3,7 @@
 
 mod apply;
 mod args;
+mod argv;
 mod events;
 mod exit;
 mod plan;
@@ -11,7 +12,7 @@ mod transactions;
 use clap::Parser;
 
 fn main() {
-    let args = args::Cli::parse_from(args::normalize_password_flag(std::env::args_os()));
+    let args = args::Cli::parse_from(args::normalize_password_flag(argv::args_hiding_passwords()));
     let result = match &args.command {
         args::Command::Events(a) => events::run(a).map_err(anyhow::Error::from),
         args::Command::Transactions(a) => transactions::run(a).map_err(anyhow::Error::from),
