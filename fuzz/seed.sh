@@ -2,6 +2,9 @@
 # Seeds fuzz/corpus/<target>/ with small real binlogs (MySQL test-suite files
 # from ../shared/testdata/mysql-binlogs and our MariaDB fixtures). The corpus
 # directory is git-ignored; run this before the first `cargo fuzz run`.
+# The `rows` target takes structured inputs, not binlogs: its seeds are the
+# rows events (with their TABLE_MAP) of the same files, converted by
+# examples/rows_seeds.rs.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -31,3 +34,15 @@ for target in framing decode transactions; do
     done
     echo "seeded $dir with $n binlogs"
 done
+
+# rows: every rows event of the small binlogs, in the target's input format.
+rows_files=""
+for f in "$mysql"/* "$mariadb"/binlog.0*; do
+    [ -f "$f" ] || continue
+    case "$f" in *.md|*.tsv|*.json) continue ;; esac
+    [ "$(wc -c < "$f")" -le "${ROWS_SEED_MAX_SIZE:-1048576}" ] || continue
+    rows_files="$rows_files $f"
+done
+# shellcheck disable=SC2086 # the list is split on purpose (no spaces in the names)
+cargo run --quiet --manifest-path "$here/Cargo.toml" --example rows_seeds -- \
+    "$here/corpus/rows" $rows_files

@@ -1,16 +1,25 @@
-//! Inputs the fuzz targets (`fuzz/`) found crashing, fed through the same three
-//! paths: framing (`EventReader`, with and without CRC checks), decoding
-//! (`EventStream`) and transaction assembly (`TransactionStream`). Errors are
-//! fine; a panic is a failure. Each file and path runs under `catch_unwind` so
-//! one run reports every failing input.
+//! Inputs the fuzz targets (`fuzz/`) found crashing or hanging, fed through
+//! the same paths: framing (`EventReader`, with and without CRC checks),
+//! decoding (`EventStream`), transaction assembly (`TransactionStream`) and
+//! the `rows` target's row-image decoding (its structured input format and
+//! body are `fuzz/src/rows.rs`, included here). Every file goes through every
+//! path: any bytes are an input to each. Errors are fine; a panic is a
+//! failure. Each file and path runs under `catch_unwind` so one run reports
+//! every failing input.
 //!
 //! An input whose bug is an unbounded allocation (a length field trusted
 //! before it is checked against the event) may abort the process instead of
 //! panicking ("memory allocation of N bytes failed"); that also fails the test.
+//! So does a hang, by never finishing (`rows-json-shared-subtrees.bin` took
+//! 2^100 steps before its fix).
 
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+
+#[allow(dead_code)] // the seed converter's half of the module
+#[path = "../../../fuzz/src/rows.rs"]
+mod rows;
 
 use myreplay_binlog::{EventReader, EventStream, ReaderOptions, StreamOptions, TransactionStream};
 
@@ -73,11 +82,12 @@ type ReadPath = (&'static str, fn(&[u8]));
 fn fuzz_regressions_do_not_panic() {
     let files = inputs();
     assert!(!files.is_empty(), "no regression inputs found");
-    let paths: [ReadPath; 4] = [
+    let paths: [ReadPath; 5] = [
         ("framing (no CRC)", |d| framing(d, false)),
         ("framing (CRC)", |d| framing(d, true)),
         ("EventStream", events),
         ("TransactionStream", transactions),
+        ("rows target", rows::run),
     ];
     let mut failures = Vec::new();
     for file in &files {

@@ -108,13 +108,14 @@ pub struct JsonDiff {
 /// Decodes a whole binary JSON document (an empty one is `null`, as in MySQL).
 pub(crate) fn decode_document(bytes: &[u8], column: usize) -> Result<Json, ValueError> {
     let value: jsonb::Value<'_> = ParseBuf(bytes).parse(()).map_err(|e| bad(column, &e))?;
-    convert(&value, column, 0)
+    Convert::new(bytes.len(), column).value(&value, 0)
 }
 
 /// Decodes the sequence of partial updates of a JSON column.
 pub(crate) fn decode_diffs(bytes: &[u8], column: usize) -> Result<Vec<JsonDiff>, ValueError> {
     let mut buf = ParseBuf(bytes);
     let mut diffs = Vec::new();
+    let mut convert = Convert::new(bytes.len(), column);
     while !buf.is_empty() {
         let diff: jsondiff::JsonDiff<'_> = buf.parse(()).map_err(|e| bad(column, &e))?;
         let op = match diff.operation() {
@@ -123,57 +124,111 @@ pub(crate) fn decode_diffs(bytes: &[u8], column: usize) -> Result<Vec<JsonDiff>,
             JsonDiffOperation::REMOVE => JsonDiffOp::Remove,
         };
         let path = utf8(diff.path(), column)?;
-        let value = diff.value().map(|v| convert(v, column, 0)).transpose()?;
+        let value = diff.value().map(|v| convert.value(v, 0)).transpose()?;
         diffs.push(JsonDiff { op, path, value });
     }
     Ok(diffs)
 }
 
-fn convert(value: &jsonb::Value<'_>, column: usize, depth: usize) -> Result<Json, ValueError> {
-    use jsonb::Value as J;
-    if depth > MAX_DEPTH {
-        return Err(ValueError::bad_value(column, "JSON nested too deeply"));
-    }
-    let array = |items: &mut dyn Iterator<Item = std::io::Result<jsonb::Value<'_>>>| {
-        items
-            .map(|item| convert(&item.map_err(|e| bad(column, &e))?, column, depth + 1))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Json::Array)
-    };
-    Ok(match value {
-        J::Null => Json::Null,
-        J::Bool(b) => Json::Bool(*b),
-        J::I16(x) => Json::Int((*x).into()),
-        J::I32(x) => Json::Int((*x).into()),
-        J::I64(x) => Json::Int(*x),
-        J::U16(x) => Json::UInt((*x).into()),
-        J::U32(x) => Json::UInt((*x).into()),
-        J::U64(x) => Json::UInt(*x),
-        J::F64(x) => Json::Double(*x),
-        J::String(s) => Json::String(utf8(s.str_raw(), column)?),
-        J::SmallArray(a) => array(&mut a.iter())?,
-        J::LargeArray(a) => array(&mut a.iter())?,
-        J::SmallObject(o) => object(o.iter(), column, depth)?,
-        J::LargeObject(o) => object(o.iter(), column, depth)?,
-        J::Opaque(o) => opaque(o.value_type() as u8, o.data_raw(), column)?,
-    })
+/// Turns a parsed binary JSON value into a [`Json`] tree, within a budget.
+///
+/// Containers in the binary format point to their elements by offset, and
+/// nothing stops two entries from pointing to the same bytes: a document of a
+/// few hundred bytes can describe a tree of 2^100 nodes (each level an array
+/// of two entries sharing one sub-array), or the same long string a million
+/// times. MySQL never writes shared values, so every node of a real document
+/// (and every byte of its strings, keys and opaque data) takes bytes of its
+/// own; the budget, twice the input size, is spent per node and per byte
+/// copied, and running out is an error instead of a hang or an allocation
+/// far beyond the input.
+struct Convert {
+    column: usize,
+    budget: usize,
 }
 
-fn object<'a>(
-    entries: impl Iterator<Item = std::io::Result<(jsonb::ObjectKey<'a>, jsonb::Value<'a>)>>,
-    column: usize,
-    depth: usize,
-) -> Result<Json, ValueError> {
-    entries
-        .map(|entry| {
-            let (key, value) = entry.map_err(|e| bad(column, &e))?;
-            Ok((
-                utf8(key.value_raw(), column)?,
-                convert(&value, column, depth + 1)?,
-            ))
+impl Convert {
+    fn new(input_len: usize, column: usize) -> Self {
+        Self {
+            column,
+            budget: input_len.saturating_mul(2).saturating_add(64),
+        }
+    }
+
+    /// Spends one node plus `bytes` copied bytes.
+    fn spend(&mut self, bytes: usize) -> Result<(), ValueError> {
+        let cost = bytes.saturating_add(1);
+        if cost > self.budget {
+            return Err(ValueError::bad_value(
+                self.column,
+                "binary JSON expands far beyond its size (shared sub-values)",
+            ));
+        }
+        self.budget -= cost;
+        Ok(())
+    }
+
+    fn value(&mut self, value: &jsonb::Value<'_>, depth: usize) -> Result<Json, ValueError> {
+        use jsonb::Value as J;
+        let column = self.column;
+        if depth > MAX_DEPTH {
+            return Err(ValueError::bad_value(column, "JSON nested too deeply"));
+        }
+        self.spend(0)?;
+        Ok(match value {
+            J::Null => Json::Null,
+            J::Bool(b) => Json::Bool(*b),
+            J::I16(x) => Json::Int((*x).into()),
+            J::I32(x) => Json::Int((*x).into()),
+            J::I64(x) => Json::Int(*x),
+            J::U16(x) => Json::UInt((*x).into()),
+            J::U32(x) => Json::UInt((*x).into()),
+            J::U64(x) => Json::UInt(*x),
+            J::F64(x) => Json::Double(*x),
+            J::String(s) => {
+                self.spend(s.str_raw().len())?;
+                Json::String(utf8(s.str_raw(), column)?)
+            }
+            J::SmallArray(a) => self.array(&mut a.iter(), depth)?,
+            J::LargeArray(a) => self.array(&mut a.iter(), depth)?,
+            J::SmallObject(o) => self.object(o.iter(), depth)?,
+            J::LargeObject(o) => self.object(o.iter(), depth)?,
+            J::Opaque(o) => {
+                self.spend(o.data_raw().len())?;
+                opaque(o.value_type() as u8, o.data_raw(), column)?
+            }
         })
-        .collect::<Result<Vec<_>, _>>()
-        .map(Json::Object)
+    }
+
+    fn array(
+        &mut self,
+        items: &mut dyn Iterator<Item = std::io::Result<jsonb::Value<'_>>>,
+        depth: usize,
+    ) -> Result<Json, ValueError> {
+        let column = self.column;
+        items
+            .map(|item| self.value(&item.map_err(|e| bad(column, &e))?, depth + 1))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Json::Array)
+    }
+
+    fn object<'a>(
+        &mut self,
+        entries: impl Iterator<Item = std::io::Result<(jsonb::ObjectKey<'a>, jsonb::Value<'a>)>>,
+        depth: usize,
+    ) -> Result<Json, ValueError> {
+        let column = self.column;
+        entries
+            .map(|entry| {
+                let (key, value) = entry.map_err(|e| bad(column, &e))?;
+                self.spend(key.value_raw().len())?;
+                Ok((
+                    utf8(key.value_raw(), column)?,
+                    self.value(&value, depth + 1)?,
+                ))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Json::Object)
+    }
 }
 
 /// Opaque scalars: DECIMAL is `precision, scale, decimal2bin`; temporals are MySQL's packed
@@ -237,4 +292,36 @@ fn utf8(bytes: &[u8], column: usize) -> Result<String, ValueError> {
 
 fn bad(column: usize, e: &std::io::Error) -> ValueError {
     ValueError::bad_value(column, format!("binary JSON: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small array of two entries that both point to the same sub-array,
+    /// `depth` levels deep: a few bytes per level, 2^depth nodes as a tree.
+    fn shared_subtrees(depth: usize) -> Vec<u8> {
+        let mut body = vec![0, 0, 4, 0]; // innermost: empty small array
+        for _ in 0..depth {
+            let size = (10 + body.len()) as u16;
+            let mut level = vec![2, 0];
+            level.extend(size.to_le_bytes());
+            level.extend([2, 10, 0, 2, 10, 0]);
+            level.extend(body);
+            body = level;
+        }
+        let mut doc = vec![2];
+        doc.extend(body);
+        doc
+    }
+
+    #[test]
+    fn shared_sub_values_do_not_expand_exponentially() {
+        // Shallow: a legitimate-size tree, decoded.
+        let small = decode_document(&shared_subtrees(3), 0).unwrap();
+        assert!(matches!(small, Json::Array(ref a) if a.len() == 2));
+        // 100 levels would be 2^100 nodes: an error, at once.
+        let err = decode_document(&shared_subtrees(100), 0).unwrap_err();
+        assert!(err.to_string().contains("expands"), "{err}");
+    }
 }

@@ -37,7 +37,7 @@ pub use row::{
     RowImages, Rows, RowsLayout,
 };
 pub use table_map::{
-    columns_from_parts, columns_from_table_map, primary_key_from_table_map, KeyColumns,
+    columns_from_parts, columns_from_table_map, primary_key_from_table_map, KeyColumns, MAX_COLUMNS,
 };
 
 /// One decoded column value.

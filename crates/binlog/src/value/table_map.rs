@@ -16,6 +16,12 @@ const PRIMARY_KEY_WITH_PREFIX: u8 = 9;
 const ENUM_AND_SET_DEFAULT_CHARSET: u8 = 10;
 const ENUM_AND_SET_COLUMN_CHARSET: u8 = 11;
 
+/// Most columns a table can have (MySQL and MariaDB `MAX_FIELDS`). A table
+/// map naming more is corrupt; refusing it bounds what its column count can
+/// make us allocate (a [`ColumnDef`] per column, and per row image a slot per
+/// column) whatever the event size limit.
+pub const MAX_COLUMNS: usize = 4096;
+
 /// The pieces of a table map body, by position.
 struct Parts<'a> {
     count: usize,
@@ -127,6 +133,12 @@ pub fn columns_from_parts(
     null_bitmap: &[u8],
     optional_metadata: &[u8],
 ) -> Result<Vec<ColumnDef>, ValueError> {
+    if types.len() > MAX_COLUMNS {
+        return Err(bad_map(format!(
+            "{} columns, more than a table can have ({MAX_COLUMNS})",
+            types.len()
+        )));
+    }
     let mut columns = Vec::with_capacity(types.len());
     let mut meta = Reader::new(metadata);
     for (index, &raw_type) in types.iter().enumerate() {
@@ -285,5 +297,25 @@ impl<'a> Reader<'a> {
             .iter()
             .rev()
             .fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn more_columns_than_a_table_can_have_is_an_error() {
+        let types = vec![t::TINY; MAX_COLUMNS];
+        let nulls = vec![0; MAX_COLUMNS / 8];
+        assert_eq!(
+            columns_from_parts(&types, &[], &nulls, &[]).map(|c| c.len()),
+            Ok(MAX_COLUMNS)
+        );
+        let types = vec![t::TINY; MAX_COLUMNS + 1];
+        assert!(matches!(
+            columns_from_parts(&types, &[], &nulls, &[]),
+            Err(ValueError::BadTableMap { .. })
+        ));
     }
 }
