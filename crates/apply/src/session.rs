@@ -336,14 +336,20 @@ impl Session {
                     .map_or("no GTID".into(), |g| g.to_string())
             )
         };
+        // The default database's name (and user variables' names) are UTF-8
+        // in the binlog, whatever character set the source's session had:
+        // they are sent under utf8mb4, which a previous statement's context
+        // may have changed, and before this statement's context changes it.
+        let mut prelude = String::from("SET @@session.character_set_client=utf8mb4");
+        if !q.schema.is_empty() {
+            prelude += &format!("; USE `{}`", q.schema.replace('`', "``"));
+        }
+        self.conn
+            .query_drop(prelude)
+            .map_err(ApplyError::query(doing("selecting the default database")))?;
         self.conn
             .query_drop(format!("SET {}", set.join(", ")))
             .map_err(ApplyError::query(doing("setting the session context")))?;
-        if !q.schema.is_empty() {
-            self.conn
-                .query_drop(format!("USE `{}`", q.schema.replace('`', "``")))
-                .map_err(ApplyError::query(doing("selecting the default database")))?;
-        }
         if matches!(q.class(), QueryClass::Savepoint) || !sql.is_empty() {
             self.conn
                 .query_drop(sql)

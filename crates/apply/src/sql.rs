@@ -229,18 +229,21 @@ impl SqlApply {
                                 rows.table_id
                             ),
                         })?;
-                    let table = self.table(conn, map)?;
-                    check_triggers(&table, rows.kind)?;
                     let flags = Flags {
                         foreign_key_checks: Some(
                             rows.flags & RowsEvent::NO_FOREIGN_KEY_CHECKS_F == 0,
                         ),
                         unique_checks: Some(rows.flags & RowsEvent::RELAXED_UNIQUE_CHECKS_F == 0),
                     };
+                    // Before the table is looked up: a statement's context
+                    // (e.g. character_set_client=latin1) would otherwise
+                    // apply to the lookup's UTF-8 names.
                     if self.settings != Some(flags) {
                         batch.flush(conn)?;
                         self.settings(conn, flags)?;
                     }
+                    let table = self.table(conn, map)?;
+                    check_triggers(&table, rows.kind)?;
                     for stmt in render_rows(&table, map, &rows)? {
                         batch.push(conn, stmt)?;
                     }
