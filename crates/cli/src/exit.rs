@@ -52,8 +52,13 @@ pub fn report(result: anyhow::Result<()>) -> i32 {
         code(e)
     } else if e.downcast_ref::<myreplay_plan::PlanError>().is_some() {
         CORRUPT
-    } else if e.downcast_ref::<myreplay_apply::ApplyError>().is_some() {
-        SERVER
+    } else if let Some(a) = e.downcast_ref::<myreplay_apply::ApplyError>() {
+        // Options that cannot work (a bad --checkpoint-table, --ssl-mode
+        // without --ssl-ca...) are refused before connecting.
+        match a {
+            myreplay_apply::ApplyError::Options(_) => USAGE,
+            _ => SERVER,
+        }
     } else if let Some(r) = e.downcast_ref::<myreplay_apply::ReplayError>() {
         match r {
             myreplay_apply::ReplayError::Binlog { source, .. } => code(source),
