@@ -233,6 +233,42 @@ fn tls_modes_against_a_server_with_a_certificate() {
         assert!(!msg.contains("tls-secret-pw") && !format!("{err:?}").contains("tls-secret-pw"));
     }
 
+    // VERIFY_IDENTITY with the right name but the wrong CA: refused too.
+    let wrong_by_name = ConnectOptions {
+        host: Some("localhost".into()),
+        ..tcp(SslMode::VerifyIdentity, Some(&wrong_ca))
+    };
+    for err in [
+        wrong_by_name
+            .conn()
+            .map(drop)
+            .expect_err("wrong CA must fail"),
+        wrong_by_name
+            .pool_of(2)
+            .map(drop)
+            .expect_err("wrong CA must fail"),
+    ] {
+        let msg = err.to_string();
+        assert!(
+            msg.contains("--ssl-mode=VERIFY_IDENTITY")
+                && msg.contains("TLS failed: the server's certificate was not accepted")
+                && msg.contains("UnknownIssuer"),
+            "{msg}"
+        );
+    }
+    // A replay (what `myreplay apply` runs) with the wrong CA stops before
+    // writing anything.
+    let err = myreplay_apply::Replay::new(db.binlogs(), wrong.clone())
+        .run(|_| {}, &std::sync::atomic::AtomicBool::new(false))
+        .expect_err("a replay with the wrong CA must fail");
+    assert!(
+        err.to_string()
+            .contains("TLS failed: the server's certificate was not accepted"),
+        "{err}"
+    );
+    let dbs: Vec<String> = db.conn().query("SHOW DATABASES LIKE 'myreplay'").unwrap();
+    assert!(dbs.is_empty(), "nothing written: {dbs:?}");
+
     // DISABLED against a user that requires SSL: refused by the server.
     let err = tcp(SslMode::Disabled, None)
         .conn()
@@ -311,6 +347,34 @@ fn preferred_falls_back_to_plain_required_does_not() {
         msg.contains("server does not have this capability"),
         "{msg}"
     );
+    // Through a pool (what the replay's workers use) too.
+    let msg = required.pool_of(2).map(drop).unwrap_err().to_string();
+    assert!(
+        msg.contains("with --ssl-mode=REQUIRED (TLS failed)"),
+        "{msg}"
+    );
+    // VERIFY_CA and VERIFY_IDENTITY do not fall back to plain either.
+    let certs = temp_dir("no-tls");
+    let ca = make_ca(&certs, "any");
+    for mode in [SslMode::VerifyCa, SslMode::VerifyIdentity] {
+        let verify = ConnectOptions {
+            host: Some("localhost".into()),
+            ssl_mode: mode,
+            ssl_ca: Some(ca.clone()),
+            ..db.tcp_options()
+        };
+        for err in [
+            verify.conn().map(drop).unwrap_err(),
+            verify.pool_of(2).map(drop).unwrap_err(),
+        ] {
+            let msg = err.to_string();
+            assert!(
+                msg.contains(&format!("with --ssl-mode={mode}"))
+                    && msg.contains("server does not have this capability"),
+                "{msg}"
+            );
+        }
+    }
 }
 
 #[test]
