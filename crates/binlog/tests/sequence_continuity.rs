@@ -217,7 +217,10 @@ fn a_whole_domain_may_be_dropped_between_files() {
 /// PREVIOUS_GTIDS at 120, GTIDs of one server, ends with STOP) as
 /// `mysql-bin.000001`, and a `mysql-bin.000002` made of its
 /// FORMAT_DESCRIPTION and a PREVIOUS_GTIDS holding `set`.
-fn mysql_pair(dir: &Path, set: &[([u8; 16], &[(u64, u64)])]) -> Vec<PathBuf> {
+/// A server UUID and its GTID intervals `[start, end)`.
+type SidIntervals<'a> = ([u8; 16], &'a [(u64, u64)]);
+
+fn mysql_pair(dir: &Path, set: &[SidIntervals<'_>]) -> Vec<PathBuf> {
     let src = std::fs::read(shared("binlog_transaction_with_GTID.000001")).unwrap();
     let one = dir.join("mysql-bin.000001");
     std::fs::write(&one, &src).unwrap();

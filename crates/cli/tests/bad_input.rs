@@ -504,7 +504,7 @@ fn not_a_binlog_at_all() {
     std::fs::write(&dump, "-- MariaDB dump 10.19\nCREATE TABLE t (id INT);\n").unwrap();
     check(
         s,
-        &[dump.clone()],
+        std::slice::from_ref(&dump),
         &[],
         Expect {
             code: 5,
