@@ -54,7 +54,7 @@ fn password_ranges(args: &[Vec<u8>]) -> Vec<Option<std::ops::Range<usize>>> {
 /// either way.
 pub fn args_hiding_passwords() -> Vec<OsString> {
     let args: Vec<OsString> = std::env::args_os().collect();
-    let bytes: Vec<Vec<u8>> = args.iter().map(|a| os_bytes(a)).collect();
+    let bytes: Vec<Vec<u8>> = args.iter().map(os_bytes).collect();
     let ranges = password_ranges(&bytes);
     if ranges.iter().any(Option::is_some) {
         if let Err(why) = overwrite(&bytes, &ranges) {
