@@ -4,8 +4,6 @@
 //! Parsed here rather than by mysql_common, whose parser panics or allocates
 //! from unchecked lengths on damaged input (found by fuzzing).
 
-use std::io::Read;
-
 use crate::decode::lenenc;
 
 /// The payload header and where the payload bytes are.
@@ -94,12 +92,11 @@ pub fn inflate(body: &[u8], header: &PayloadHeader, limit: u64) -> Result<Vec<u8
     if header.compression == NONE {
         return Ok(payload.to_vec());
     }
-    let mut out = Vec::with_capacity(size as usize);
-    zstd::stream::read::Decoder::new(payload)
-        .map_err(|e| format!("zstd: {e}"))?
-        .take(size + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| format!("zstd: {e}"))?;
+    // Single-shot decompression straight into a buffer of the declared size:
+    // a streaming decoder would allocate the window the frame header asks
+    // for (up to 128 MiB from one byte, whatever the limit), this allocates
+    // nothing beyond `size`, and output past it is an error.
+    let out = zstd::bulk::decompress(payload, size as usize).map_err(|e| format!("zstd: {e}"))?;
     if out.len() as u64 != size {
         return Err(format!(
             "payload inflates to {} bytes, its header says {size}",

@@ -11,11 +11,18 @@
 //! before it is checked against the event) may abort the process instead of
 //! panicking ("memory allocation of N bytes failed"); that also fails the test.
 //! So does a hang, by never finishing (`rows-json-shared-subtrees.bin` took
-//! 2^100 steps before its fix).
+//! 2^100 steps before its fix). A large allocation that succeeds is caught by
+//! the counting allocator below: no single allocation may exceed
+//! [`MAX_ALLOCATION`], the bound the fuzz runs use (`-malloc_limit_mb=8`).
+//! It sees Rust allocations only; zstd's own (C) allocations, such as the
+//! window `payload-zstd-window-128mib.bin` asked for, are caught by replaying
+//! the file with a fuzz binary and `-malloc_limit_mb=8` (fuzz/README.md).
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[allow(dead_code)] // the seed converter's half of the module
 #[path = "../../../fuzz/src/rows.rs"]
@@ -24,6 +31,40 @@ mod rows;
 use myreplay_binlog::{EventReader, EventStream, ReaderOptions, StreamOptions, TransactionStream};
 
 const LIMIT: u64 = 1 << 20;
+
+/// Largest single allocation allowed while reading an input: a few times the
+/// 1 MiB event and inflate limits (the reader reads in 1 MiB chunks and its
+/// buffer may grow to about twice that to hold a whole 1 MiB event).
+const MAX_ALLOCATION: usize = 8 << 20;
+
+/// The system allocator, remembering the largest allocation since the last
+/// [`take_largest`].
+struct Counting;
+
+static LARGEST: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LARGEST.fetch_max(layout.size(), Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LARGEST.fetch_max(new_size, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn take_largest() -> usize {
+    LARGEST.swap(0, Ordering::Relaxed)
+}
 
 fn stream(data: &[u8]) -> EventStream {
     let options = StreamOptions {
@@ -93,10 +134,22 @@ fn fuzz_regressions_do_not_panic() {
     for file in &files {
         let data = std::fs::read(file).unwrap();
         for (name, run) in paths {
+            take_largest();
             if catch_unwind(AssertUnwindSafe(|| run(&data))).is_err() {
                 failures.push(format!("{} via {name}", file.display()));
             }
+            let largest = take_largest();
+            if largest > MAX_ALLOCATION {
+                failures.push(format!(
+                    "{} via {name}: allocated {largest} bytes at once",
+                    file.display()
+                ));
+            }
         }
     }
-    assert!(failures.is_empty(), "panicked:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "panicked or allocated too much:\n{}",
+        failures.join("\n")
+    );
 }
