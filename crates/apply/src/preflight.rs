@@ -19,7 +19,8 @@ pub struct Preflight {
 }
 
 /// Runs the checks on `conn` (a session like the workers'): the server
-/// answers, binary logging can be turned off for the session (unless
+/// answers, it accepts writes from this user (not read-only for it),
+/// binary logging can be turned off for the session (unless
 /// `log_bin`), and the server accepts a `BINLOG` statement with the first
 /// file's FORMAT_DESCRIPTION event (the privilege the row path needs). None
 /// of this changes data.
@@ -36,6 +37,27 @@ pub fn preflight(
         .query_first("SELECT @@log_bin")
         .map_err(ApplyError::query("preflight: reading @@log_bin"))?
         .unwrap_or(0);
+    // A read-only target refuses the first write: find out now, without
+    // writing anything. START TRANSACTION READ WRITE is refused exactly when
+    // this user's writes would be (read_only without READ_ONLY ADMIN, or
+    // SUPER before MariaDB 10.11; MySQL's super_read_only for everyone).
+    let innodb_read_only: u8 = conn
+        .query_first("SELECT @@innodb_read_only")
+        .ok()
+        .flatten()
+        .unwrap_or(0);
+    if innodb_read_only != 0 {
+        return Err(ApplyError::Unexpected {
+            doing: "preflight: checking that the target accepts writes".into(),
+            reason: "the target's InnoDB is read-only (innodb_read_only = ON): restart it without that option, then run the same command; nothing was written".into(),
+        });
+    }
+    conn.query_drop("START TRANSACTION READ WRITE")
+        .map_err(ApplyError::query(
+            "preflight: the target refuses writes from this user (START TRANSACTION READ WRITE); nothing was written",
+        ))?;
+    conn.query_drop("ROLLBACK")
+        .map_err(ApplyError::query("preflight: ROLLBACK"))?;
     if !log_bin {
         conn.query_drop("SET SESSION sql_log_bin = 0").map_err(ApplyError::query(
             "preflight: SET SESSION sql_log_bin = 0 (the apply sessions must not write the target's binlog; grant SUPER or BINLOG ADMIN, or pass --log-bin)",

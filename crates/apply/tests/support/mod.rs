@@ -22,6 +22,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part of it
 
+pub mod proxy;
+
 use std::fs;
 use std::io::Read;
 use std::net::TcpListener;
