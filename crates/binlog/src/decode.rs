@@ -446,6 +446,7 @@ fn rows_event(
         compressed,
         bitmaps_at,
         rows_at,
+        flags_at: table_id_len,
     })
 }
 

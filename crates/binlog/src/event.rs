@@ -247,6 +247,8 @@ pub struct RowsEvent {
     /// Offset in `body` of the present-column bitmap(s), and of the rows.
     pub(crate) bitmaps_at: usize,
     pub(crate) rows_at: usize,
+    /// Offset in the body of the flags (after the table id, 6 or 4 bytes).
+    pub(crate) flags_at: usize,
 }
 
 impl RowsEvent {

@@ -35,6 +35,7 @@ pub mod mariadb;
 mod parse_error;
 pub mod payload;
 pub mod reader;
+pub mod resend;
 pub mod stream;
 pub mod transaction;
 pub mod value;

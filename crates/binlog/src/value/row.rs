@@ -109,20 +109,32 @@ pub fn count_rows(layout: &RowsLayout<'_>, rows_data: &[u8]) -> Result<u64, Valu
     let mut pos = 0;
     let mut rows = 0u64;
     while pos < rows_data.len() {
-        let start = pos;
-        for (bitmap, after) in [(layout.before, false), (layout.after, true)] {
-            if let Some(present) = bitmap {
-                let image_start = pos;
-                skip_image(layout, present, after, rows_data, &mut pos)
-                    .map_err(|e| e.in_row(rows, image_start))?;
-            }
-        }
-        if pos == start {
-            return Err(empty_row(start));
-        }
+        pos = row_end(layout, rows_data, pos, rows)?;
         rows += 1;
     }
     Ok(rows)
+}
+
+/// Where the row starting at `start` of `rows_data` ends (its images
+/// skipped, not decoded). `row` is its number, for errors.
+pub fn row_end(
+    layout: &RowsLayout<'_>,
+    rows_data: &[u8],
+    start: usize,
+    row: u64,
+) -> Result<usize, ValueError> {
+    let mut pos = start;
+    for (bitmap, after) in [(layout.before, false), (layout.after, true)] {
+        if let Some(present) = bitmap {
+            let image_start = pos;
+            skip_image(layout, present, after, rows_data, &mut pos)
+                .map_err(|e| e.in_row(row, image_start))?;
+        }
+    }
+    if pos == start {
+        return Err(empty_row(start));
+    }
+    Ok(pos)
 }
 
 /// Decodes all rows of a `mysql_common` rows event.
