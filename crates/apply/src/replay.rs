@@ -57,6 +57,9 @@ pub struct Replay {
     pub preserve_gtids: bool,
     /// How row events are applied: `BINLOG` statements (default) or generated SQL.
     pub path: ApplyPath,
+    /// Raw bytes of events per `BINLOG` statement, at most (default: as
+    /// much as the target's max_allowed_packet allows, up to 4 MiB).
+    pub statement_limit: Option<usize>,
 }
 
 impl Replay {
@@ -79,6 +82,7 @@ impl Replay {
             rewrite: Rewrite::default(),
             path: ApplyPath::Binlog,
             preserve_gtids: false,
+            statement_limit: None,
         }
     }
 }
@@ -279,13 +283,14 @@ impl Replay {
                     recv(shared_rx) -> m => m.ok(),
                 }
             };
-            let (target, checkpoint, log_bin, retry, path, preserve_gtids) = (
+            let (target, checkpoint, log_bin, retry, path, preserve_gtids, statement_limit) = (
                 self.target.clone(),
                 self.checkpoint.clone(),
                 self.log_bin,
                 self.retry,
                 self.path,
                 self.preserve_gtids,
+                self.statement_limit,
             );
             handles.push(std::thread::spawn(move || {
                 let mut session = match Session::open(
@@ -295,6 +300,7 @@ impl Replay {
                     retry,
                     path,
                     preserve_gtids,
+                    statement_limit,
                 ) {
                     Ok(s) => s,
                     Err(e) => {

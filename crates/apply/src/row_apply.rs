@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use base64::Engine;
 use bytes::Bytes;
-use myreplay_binlog::Event;
+use myreplay_binlog::resend::{RowsFlagsAt, RowsPieces};
+use myreplay_binlog::{Event, EventData, RowsEvent};
 use mysql::prelude::Queryable;
 use mysql::Conn;
 
@@ -16,13 +17,14 @@ use crate::error::ApplyError;
 
 /// How a session applies the row events of a transaction.
 pub trait RowApply: Send {
-    /// Applies row events (TABLE_MAP and ROWS, raw, in order) written under
-    /// the FORMAT_DESCRIPTION `fde`, inside the session's open transaction.
+    /// Applies row events (TABLE_MAP and ROWS, in order) written under the
+    /// FORMAT_DESCRIPTION `fde`, inside the session's open transaction.
+    /// Every TABLE_MAP a ROWS event needs is among `events`, before it.
     fn apply_rows(
         &mut self,
         conn: &mut Conn,
         fde: &Arc<Bytes>,
-        events: &[Bytes],
+        events: &[Event],
     ) -> Result<(), ApplyError>;
 
     /// Whether the row events of several source transactions may be passed
@@ -39,18 +41,41 @@ pub trait RowApply: Send {
     fn reset(&mut self);
 }
 
-/// Largest raw size of the events sent in one `BINLOG` statement (base64
-/// makes it 4/3 larger; the server's default max_allowed_packet is 16 MiB).
-const MAX_BINLOG_CHUNK: usize = 4 << 20;
+/// Largest raw size of the events sent in one `BINLOG` statement, unless
+/// the target's max_allowed_packet asks for less (base64 makes a statement
+/// 4/3 of the events).
+pub const MAX_BINLOG_STATEMENT: usize = 4 << 20;
+
+/// The raw size of events that fits in a `BINLOG` statement on a target
+/// with this max_allowed_packet (base64 is 4/3 larger; some room for the
+/// statement and the packet header).
+pub fn binlog_statement_limit(max_allowed_packet: u64) -> usize {
+    let raw = max_allowed_packet.saturating_sub(1024) / 4 * 3;
+    (raw as usize).clamp(4096, MAX_BINLOG_STATEMENT)
+}
 
 /// Row events through `BINLOG '<base64>'` statements.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct BinlogStatements {
     /// The FORMAT_DESCRIPTION last sent on this connection.
     fde: Option<Arc<Bytes>>,
+    /// Raw bytes of events per `BINLOG` statement, at most.
+    limit: usize,
+}
+
+impl Default for BinlogStatements {
+    fn default() -> Self {
+        Self::new(MAX_BINLOG_STATEMENT)
+    }
 }
 
 impl BinlogStatements {
+    /// Statements of at most `limit` raw bytes of events (see
+    /// [`binlog_statement_limit`]).
+    pub fn new(limit: usize) -> Self {
+        Self { fde: None, limit }
+    }
+
     fn send_fde(&mut self, conn: &mut Conn, fde: &Arc<Bytes>) -> Result<(), ApplyError> {
         if self
             .fde
@@ -71,14 +96,20 @@ impl RowApply for BinlogStatements {
         &mut self,
         conn: &mut Conn,
         fde: &Arc<Bytes>,
-        events: &[Bytes],
+        events: &[Event],
     ) -> Result<(), ApplyError> {
         self.send_fde(conn, fde)?;
-        for chunk in chunks(events) {
-            conn.query_drop(binlog_statement(chunk))
-                .map_err(ApplyError::query("applying row events (BINLOG statement)"))?;
-        }
-        Ok(())
+        let mut send = |events: &[Bytes]| {
+            conn.query_drop(binlog_statement(events)).map_err(|e| {
+                let size: usize = events.iter().map(|e| e.len()).sum();
+                ApplyError::query(format!(
+                    "applying row events (a BINLOG statement of {} bytes; if the server says the packet is too large, raise max_allowed_packet on the target to at least {} bytes)",
+                    size * 4 / 3 + 16,
+                    (size * 4 / 3 + 1024).next_power_of_two()
+                ))(e)
+            })
+        };
+        for_each_statement(events, self.limit, &mut send)
     }
 
     fn batches(&self) -> bool {
@@ -95,9 +126,10 @@ impl RowApply for crate::sql::SqlApply {
         &mut self,
         conn: &mut Conn,
         fde: &Arc<Bytes>,
-        events: &[Bytes],
+        events: &[Event],
     ) -> Result<(), ApplyError> {
-        crate::sql::SqlApply::apply_rows(self, conn, fde, events)
+        let raw: Vec<Bytes> = events.iter().map(|e| e.raw.bytes.clone()).collect();
+        crate::sql::SqlApply::apply_rows(self, conn, fde, &raw)
     }
 
     fn before_statement(&mut self, query: &Event) {
@@ -106,6 +138,153 @@ impl RowApply for crate::sql::SqlApply {
 
     fn reset(&mut self) {
         *self = crate::sql::SqlApply::new();
+    }
+}
+
+/// Groups row events into `BINLOG` statements of at most `limit` raw bytes
+/// and calls `send` with each, in order. A statement only ever holds whole
+/// row statements: a row statement too large for one is cut into pieces,
+/// each starting with the statement's TABLE_MAP events and ending with
+/// STMT_END_F, and a single rows event too large is cut at row boundaries
+/// (see [`myreplay_binlog::resend`]). Only a single row larger than `limit`
+/// makes a larger statement.
+pub(crate) fn for_each_statement(
+    events: &[Event],
+    limit: usize,
+    send: &mut dyn FnMut(&[Bytes]) -> Result<(), ApplyError>,
+) -> Result<(), ApplyError> {
+    let mut out = Pending::default();
+    // TABLE_MAP events of the row statement in progress.
+    let mut maps: Vec<(u64, Bytes)> = vec![];
+    let mut table_maps: Vec<(u64, &myreplay_binlog::TableMap)> = vec![];
+    let mut in_statement = false;
+    for e in events {
+        match &e.data {
+            EventData::TableMap(map) => {
+                if !in_statement {
+                    maps.clear();
+                    table_maps.clear();
+                    in_statement = true;
+                }
+                maps.push((map.table_id(), e.raw.bytes.clone()));
+                table_maps.push((map.table_id(), map));
+                out.push(e.raw.bytes.clone(), None, limit, &maps, send)?;
+            }
+            EventData::Rows(rows) => {
+                in_statement = true;
+                let at = RowsFlagsAt::of(&e.raw, rows);
+                let maps_len: usize = maps.iter().map(|(_, m)| m.len()).sum();
+                if e.raw.bytes.len() + maps_len <= limit {
+                    out.push(e.raw.bytes.clone(), Some(at), limit, &maps, send)?;
+                } else {
+                    let Some((_, map)) = table_maps.iter().find(|(id, _)| *id == rows.table_id)
+                    else {
+                        return Err(ApplyError::Unexpected {
+                            doing: format!("cutting the rows event at {} into pieces", e.raw.pos),
+                            reason: format!(
+                                "no TABLE_MAP for table id {} before it",
+                                rows.table_id
+                            ),
+                        });
+                    };
+                    let piece_limit = limit.saturating_sub(maps_len).max(1024);
+                    let pieces = RowsPieces::new(&e.raw, rows, map, piece_limit).map_err(|v| {
+                        ApplyError::Unexpected {
+                            doing: format!("cutting the rows event at {} into pieces", e.raw.pos),
+                            reason: v.to_string(),
+                        }
+                    })?;
+                    for piece in pieces {
+                        let piece = piece.map_err(|v| ApplyError::Unexpected {
+                            doing: format!("cutting the rows event at {} into pieces", e.raw.pos),
+                            reason: v.to_string(),
+                        })?;
+                        out.push(piece, Some(at), limit, &maps, send)?;
+                    }
+                }
+                if rows.is_statement_end() {
+                    in_statement = false;
+                }
+            }
+            _ => out.push(e.raw.bytes.clone(), None, limit, &maps, send)?,
+        }
+    }
+    out.finish(send)
+}
+
+/// Events waiting to be sent in one `BINLOG` statement.
+#[derive(Default)]
+struct Pending {
+    events: Vec<Bytes>,
+    size: usize,
+    /// Index of the last rows event in `events`.
+    last_rows: Option<usize>,
+    /// Where the flags of that rows event are, when it does not end its row
+    /// statement.
+    open: Option<RowsFlagsAt>,
+}
+
+impl Pending {
+    fn push(
+        &mut self,
+        event: Bytes,
+        rows: Option<RowsFlagsAt>,
+        limit: usize,
+        maps: &[(u64, Bytes)],
+        send: &mut dyn FnMut(&[Bytes]) -> Result<(), ApplyError>,
+    ) -> Result<(), ApplyError> {
+        if self.last_rows.is_some() && rows.is_some() && self.size + event.len() > limit {
+            self.send_rows(maps, send)?;
+        }
+        self.size += event.len();
+        if let Some(at) = rows {
+            self.last_rows = Some(self.events.len());
+            self.open = (at.flags(&event) & RowsEvent::STMT_END_F == 0).then_some(at);
+        }
+        self.events.push(event);
+        Ok(())
+    }
+
+    /// Sends the events up to the last rows event. A row statement left
+    /// open is closed there (STMT_END_F) and continues in the next
+    /// `BINLOG` statement, which starts again with its TABLE_MAP events
+    /// `maps`; TABLE_MAP events after the last rows event move to the next
+    /// statement.
+    fn send_rows(
+        &mut self,
+        maps: &[(u64, Bytes)],
+        send: &mut dyn FnMut(&[Bytes]) -> Result<(), ApplyError>,
+    ) -> Result<(), ApplyError> {
+        let Some(last) = self.last_rows.take() else {
+            return Ok(());
+        };
+        let tail = self.events.split_off(last + 1);
+        let reopen = self.open.take();
+        if let Some(at) = reopen {
+            self.events[last] = at.with_statement_end(&self.events[last]);
+        }
+        send(&self.events)?;
+        self.events = if reopen.is_some() {
+            maps.iter().map(|(_, m)| m.clone()).collect()
+        } else {
+            tail
+        };
+        self.size = self.events.iter().map(|e| e.len()).sum();
+        Ok(())
+    }
+
+    /// Sends everything left (closing a row statement left open).
+    fn finish(
+        mut self,
+        send: &mut dyn FnMut(&[Bytes]) -> Result<(), ApplyError>,
+    ) -> Result<(), ApplyError> {
+        if let (Some(last), Some(at)) = (self.last_rows, self.open) {
+            self.events[last] = at.with_statement_end(&self.events[last]);
+        }
+        if self.events.is_empty() {
+            return Ok(());
+        }
+        send(&self.events)
     }
 }
 
@@ -124,24 +303,4 @@ pub(crate) fn binlog_statement(events: &[Bytes]) -> String {
     }
     s.push('\'');
     s
-}
-
-/// Splits events into runs of at most MAX_BINLOG_CHUNK bytes (an event
-/// larger than that is a run of its own).
-fn chunks(events: &[Bytes]) -> impl Iterator<Item = &[Bytes]> {
-    let mut start = 0;
-    std::iter::from_fn(move || {
-        if start >= events.len() {
-            return None;
-        }
-        let mut end = start;
-        let mut size = 0;
-        while end < events.len() && (end == start || size + events[end].len() <= MAX_BINLOG_CHUNK) {
-            size += events[end].len();
-            end += 1;
-        }
-        let run = &events[start..end];
-        start = end;
-        Some(run)
-    })
 }

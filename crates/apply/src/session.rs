@@ -12,7 +12,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use myreplay_binlog::{Event, EventData, QueryClass};
 use mysql::prelude::Queryable;
 use mysql::Conn;
@@ -20,7 +19,7 @@ use mysql::Conn;
 use crate::checkpoint::{escape, CheckpointTable};
 use crate::connect::ConnectOptions;
 use crate::error::ApplyError;
-use crate::row_apply::{BinlogStatements, RowApply};
+use crate::row_apply::{binlog_statement_limit, BinlogStatements, RowApply};
 use crate::sql::SqlApply;
 use crate::work::{Step, TxnWork};
 
@@ -81,8 +80,15 @@ impl Session {
         retry: RetryPolicy,
         path: ApplyPath,
         preserve_gtids: bool,
+        statement_limit: Option<usize>,
     ) -> Result<Self, ApplyError> {
-        let conn = connect(options, log_bin)?;
+        let mut conn = connect(options, log_bin)?;
+        // BINLOG statements must fit in the target's packet limit.
+        let packet: u64 = conn
+            .query_first("SELECT @@max_allowed_packet")
+            .map_err(ApplyError::query("reading the target's max_allowed_packet"))?
+            .unwrap_or(16 << 20);
+        let limit = binlog_statement_limit(packet).min(statement_limit.unwrap_or(usize::MAX));
         Ok(Self {
             conn,
             options: options.clone(),
@@ -90,7 +96,7 @@ impl Session {
             checkpoint,
             retry,
             rows: match path {
-                ApplyPath::Binlog => Box::new(BinlogStatements::default()),
+                ApplyPath::Binlog => Box::new(BinlogStatements::new(limit)),
                 ApplyPath::Sql => Box::new(SqlApply::new()),
             },
             preserve_gtids,
@@ -185,7 +191,7 @@ impl Session {
             // Row events only: every transaction's events in one call (as
             // few BINLOG statements as the packet size allows: one round trip
             // and one parse for many source transactions).
-            let events: Vec<Bytes> = txns
+            let events: Vec<Event> = txns
                 .iter()
                 .flat_map(|t| t.steps.iter())
                 .flat_map(|s| match s {

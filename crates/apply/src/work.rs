@@ -19,8 +19,8 @@ pub struct TxnWork {
 /// One thing to do on the target, in order.
 #[derive(Debug, Clone)]
 pub enum Step {
-    /// Row events (TABLE_MAP and ROWS), raw, sent in a `BINLOG` statement.
-    Rows(Vec<Bytes>),
+    /// Row events (TABLE_MAP and ROWS), in order.
+    Rows(Vec<Event>),
     /// A statement with the context events before it (INTVAR, RAND, USER_VAR).
     Statement { context: Vec<Event>, query: Event },
 }
@@ -33,8 +33,8 @@ impl TxnWork {
         for e in events {
             match &e.data {
                 EventData::TableMap(_) | EventData::Rows(_) => match steps.last_mut() {
-                    Some(Step::Rows(v)) => v.push(e.raw.bytes.clone()),
-                    _ => steps.push(Step::Rows(vec![e.raw.bytes.clone()])),
+                    Some(Step::Rows(v)) => v.push(e),
+                    _ => steps.push(Step::Rows(vec![e])),
                 },
                 EventData::Intvar { .. } | EventData::Rand { .. } | EventData::UserVar { .. } => {
                     context.push(e)
