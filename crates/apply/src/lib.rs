@@ -29,6 +29,7 @@ pub mod row_apply;
 pub mod schema_loader;
 pub mod session;
 pub mod sql;
+mod streamed;
 pub mod work;
 
 pub use checkpoint::CheckpointTable;

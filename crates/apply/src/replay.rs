@@ -18,7 +18,8 @@ use std::time::Instant;
 use bytes::Bytes;
 use crossbeam_channel::{bounded, unbounded};
 use myreplay_binlog::{
-    Event, EventData, EventStream, Gtid, Item, Position, StreamOptions, TransactionStream,
+    Event, EventData, EventStream, Gtid, Item, Position, StreamOptions, TransactionStart,
+    TransactionStream, TransactionSummary,
 };
 use myreplay_plan::{BinlogPlanner, Graph, Limits, PlannedTxn, Scheduler};
 
@@ -28,7 +29,30 @@ use crate::error::ApplyError;
 use crate::filter::{DatabaseFilter, Decision, Range, Rewrite};
 use crate::schema_loader::load_schema;
 use crate::session::{ApplyPath, RetryPolicy, Session};
+use crate::streamed::{Outcome, Streaming};
 use crate::work::TxnWork;
+
+/// Counts a committed transaction in the report.
+fn record_applied(
+    report: &mut Report,
+    last: &mut Option<(u64, LastApplied)>,
+    t: &TransactionSummary,
+) {
+    report.transactions_applied += 1;
+    report.rows += t.rows;
+    report.bytes += t.bytes;
+    if last.as_ref().is_none_or(|(o, _)| t.ordinal > *o) {
+        *last = Some((
+            t.ordinal,
+            LastApplied {
+                file: t.start.file.to_string(),
+                offset: t.start.offset,
+                gtid: t.gtid.as_ref().map(|g| g.to_string()),
+                timestamp: t.timestamp,
+            },
+        ));
+    }
+}
 
 /// What to replay, where, and how.
 #[derive(Debug, Clone)]
@@ -60,6 +84,13 @@ pub struct Replay {
     /// Raw bytes of events per `BINLOG` statement, at most (default: as
     /// much as the target's max_allowed_packet allows, up to 4 MiB).
     pub statement_limit: Option<usize>,
+    /// A transaction larger than this (bytes of events) is applied while
+    /// it is read, alone, instead of being held and planned (see
+    /// [`crate::streamed`]).
+    pub stream_threshold: u64,
+    /// Bytes of events of planned transactions held, at most (with
+    /// `window`, this bounds memory).
+    pub max_pending_bytes: u64,
 }
 
 impl Replay {
@@ -83,6 +114,8 @@ impl Replay {
             path: ApplyPath::Binlog,
             preserve_gtids: false,
             statement_limit: None,
+            stream_threshold: 64 << 20,
+            max_pending_bytes: 256 << 20,
         }
     }
 }
@@ -107,6 +140,8 @@ pub struct Report {
     pub transactions_filtered: u64,
     pub rows: u64,
     pub units: u64,
+    /// Transactions above the stream threshold, applied while read.
+    pub transactions_streamed: u64,
     pub bytes: u64,
     pub seconds: f64,
     pub last_applied: Option<LastApplied>,
@@ -347,10 +382,35 @@ impl Replay {
         let mut input_failure: Option<ReplayError> = None;
         let mut cancelled = false;
         let mut last: Option<(u64, LastApplied)> = None;
+        // The transaction being read, and the bytes of its events so far.
+        let mut current_start: Option<TransactionStart> = None;
+        let mut current_bytes: u64 = 0;
+        // The transaction being read is too large to hold: stream it once
+        // everything before it has committed.
+        let mut large = false;
+        // Bytes of events held in the graph.
+        let mut pending_bytes: u64 = 0;
+        let mut streaming_session: Option<Session> = None;
+        let open_session = || {
+            Session::open(
+                &self.target,
+                self.checkpoint.clone(),
+                self.log_bin,
+                self.retry,
+                self.path,
+                self.preserve_gtids,
+                self.statement_limit,
+            )
+        };
 
         loop {
             // Read and plan ahead, up to the window.
-            while !input_done && failure.is_none() && graph.pending() < self.window {
+            while !input_done
+                && !large
+                && failure.is_none()
+                && graph.pending() < self.window
+                && pending_bytes < self.max_pending_bytes
+            {
                 let item = match txns.next_item() {
                     Ok(Some(item)) => item,
                     Ok(None) => {
@@ -385,8 +445,19 @@ impl Replay {
                             fde = Arc::new(e.raw.bytes.clone());
                         }
                     }
-                    Item::Begin(_) => current.clear(),
-                    Item::Event(e) => current.push(e),
+                    Item::Begin(start) => {
+                        current.clear();
+                        current_bytes = 0;
+                        current_start = Some(start);
+                    }
+                    Item::Event(e) => {
+                        current_bytes += e.raw.bytes.len() as u64;
+                        current.push(e);
+                        if current_bytes > self.stream_threshold {
+                            large = true;
+                            break;
+                        }
+                    }
                     Item::End(_) => {}
                 }
                 if let Some(p) = planned {
@@ -415,6 +486,7 @@ impl Replay {
                         report.transactions_filtered += 1;
                         continue;
                     }
+                    pending_bytes += work.summary.bytes;
                     graph.push(PlannedTxn {
                         id: work.summary.ordinal,
                         keys: p.keys,
@@ -447,6 +519,62 @@ impl Replay {
                 if failure.is_some() || cancelled || (input_done && graph.pending() == 0) {
                     break;
                 }
+                if large && graph.pending() == 0 {
+                    // Everything before the large transaction has committed.
+                    large = false;
+                    let Some(start) = current_start.take() else {
+                        unreachable!("a large transaction has a start");
+                    };
+                    let key = (file_key(&start.start.file), start.start.offset);
+                    let base = report.bytes;
+                    let mut streaming = Streaming {
+                        replay: self,
+                        txns: &mut txns,
+                        planner: &mut planner,
+                        session: &mut streaming_session,
+                        open_session: &open_session,
+                        fde: &fde,
+                    };
+                    let outcome = streaming.run(
+                        &start,
+                        std::mem::take(&mut current),
+                        applied.contains(&key),
+                        &mut |bytes| {
+                            progress(Progress {
+                                transactions_applied: report.transactions_applied,
+                                transactions_skipped: report.transactions_skipped,
+                                rows: report.rows,
+                                bytes: base + bytes,
+                            })
+                        },
+                    );
+                    match outcome {
+                        Ok(Outcome::Applied { summary, stop }) => {
+                            report.units += 1;
+                            report.transactions_streamed += 1;
+                            record_applied(&mut report, &mut last, &summary);
+                            input_done |= stop;
+                            progress(Progress {
+                                transactions_applied: report.transactions_applied,
+                                transactions_skipped: report.transactions_skipped,
+                                rows: report.rows,
+                                bytes: report.bytes,
+                            });
+                        }
+                        Ok(Outcome::AlreadyApplied) => report.transactions_skipped += 1,
+                        Ok(Outcome::LeftOut { stop }) => {
+                            report.transactions_filtered += 1;
+                            input_done |= stop;
+                        }
+                        Ok(Outcome::StoppedInside) => input_done = true,
+                        Err(e @ ReplayError::Apply { .. }) => failure = Some(e),
+                        Err(e) => {
+                            input_failure = Some(e);
+                            input_done = true;
+                        }
+                    }
+                    continue;
+                }
                 if input_done {
                     // Pending but nothing ready and nothing running cannot happen.
                     unreachable!("the scheduler holds transactions it cannot hand out");
@@ -464,21 +592,9 @@ impl Replay {
                     report.units += 1;
                     let mut ddl = false;
                     for t in &done {
-                        report.transactions_applied += 1;
-                        report.rows += t.summary.rows;
-                        report.bytes += t.summary.bytes;
+                        pending_bytes -= t.summary.bytes;
+                        record_applied(&mut report, &mut last, &t.summary);
                         ddl |= t.summary.kind == myreplay_binlog::TransactionKind::Ddl;
-                        if last.as_ref().is_none_or(|(o, _)| t.summary.ordinal > *o) {
-                            last = Some((
-                                t.summary.ordinal,
-                                LastApplied {
-                                    file: t.summary.start.file.to_string(),
-                                    offset: t.summary.start.offset,
-                                    gtid: t.summary.gtid.as_ref().map(|g| g.to_string()),
-                                    timestamp: t.summary.timestamp,
-                                },
-                            ));
-                        }
                     }
                     if ddl {
                         // The DDL changed the target's schema: read it again.

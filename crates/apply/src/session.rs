@@ -12,7 +12,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use myreplay_binlog::{Event, EventData, QueryClass};
+use bytes::Bytes;
+use myreplay_binlog::{Event, EventData, Gtid, QueryClass};
 use mysql::prelude::Queryable;
 use mysql::Conn;
 
@@ -229,7 +230,11 @@ impl Session {
                 "--preserve-gtids needs units of one transaction".into(),
             ));
         };
-        match &t.summary.gtid {
+        self.set_session_gtid(t.summary.gtid.as_ref())
+    }
+
+    fn set_session_gtid(&mut self, gtid: Option<&Gtid>) -> Result<(), ApplyError> {
+        match gtid {
             Some(myreplay_binlog::Gtid::MariaDb { domain, server, seq }) => {
                 let doing = format!("setting the GTID {domain}-{server}-{seq} (--preserve-gtids needs SUPER)");
                 // Two statements: the server checks gtid_seq_no against the
@@ -251,21 +256,74 @@ impl Session {
     }
 
     fn apply_txn(&mut self, t: &TxnWork) -> Result<(), ApplyError> {
-        for step in &t.steps {
+        self.apply_steps(&t.fde, &t.steps, t.summary.gtid.as_ref())
+    }
+
+    /// Applies steps of the transaction `gtid` (for messages) in the open
+    /// target transaction.
+    fn apply_steps(
+        &mut self,
+        fde: &Arc<Bytes>,
+        steps: &[Step],
+        gtid: Option<&Gtid>,
+    ) -> Result<(), ApplyError> {
+        for step in steps {
             match step {
-                Step::Rows(events) => self.rows.apply_rows(&mut self.conn, &t.fde, events)?,
+                Step::Rows(events) => self.rows.apply_rows(&mut self.conn, fde, events)?,
                 Step::Statement { context, query } => {
                     self.rows.before_statement(query);
-                    self.run_statement(t, context, query)?
+                    self.run_statement(gtid, context, query)?
                 }
             }
         }
         Ok(())
     }
 
+    /// Starts a streamed transaction: one too large to hold in memory,
+    /// applied on this session while it is read, alone on the target (see
+    /// [`crate::replay`]). Not retried: on any error it is rolled back and
+    /// the replay stops; running it again applies it from its start.
+    pub fn begin_streamed(&mut self, gtid: Option<&Gtid>) -> Result<(), ApplyError> {
+        if self.preserve_gtids {
+            self.set_session_gtid(gtid)?;
+        }
+        self.conn
+            .query_drop("START TRANSACTION")
+            .map_err(ApplyError::query("START TRANSACTION"))
+    }
+
+    /// The next steps of the streamed transaction.
+    pub fn stream_steps(
+        &mut self,
+        fde: &Arc<Bytes>,
+        steps: &[Step],
+        gtid: Option<&Gtid>,
+    ) -> Result<(), ApplyError> {
+        self.apply_steps(fde, steps, gtid)
+    }
+
+    /// Commits the streamed transaction `t` (its summary; its steps were
+    /// streamed) with its checkpoint row.
+    pub fn commit_streamed(&mut self, t: &TxnWork) -> Result<(), ApplyError> {
+        self.conn
+            .query_drop(self.checkpoint.record_sql(&[t]))
+            .map_err(ApplyError::query(
+                "recording progress in the checkpoint table",
+            ))?;
+        self.conn
+            .query_drop("COMMIT")
+            .map_err(ApplyError::query("COMMIT"))
+    }
+
+    /// Rolls the streamed transaction back (best effort: a lost connection
+    /// rolls it back on the server anyway).
+    pub fn rollback(&mut self) {
+        let _ = self.conn.query_drop("ROLLBACK");
+    }
+
     fn run_statement(
         &mut self,
-        t: &TxnWork,
+        gtid: Option<&Gtid>,
         context: &[Event],
         query: &Event,
     ) -> Result<(), ApplyError> {
@@ -336,10 +394,7 @@ impl Session {
             format!(
                 "{what} for the statement at {} ({})",
                 query.raw.pos,
-                t.summary
-                    .gtid
-                    .as_ref()
-                    .map_or("no GTID".into(), |g| g.to_string())
+                gtid.map_or("no GTID".into(), |g| g.to_string())
             )
         };
         // The default database's name (and user variables' names) are UTF-8

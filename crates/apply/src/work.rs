@@ -28,32 +28,10 @@ pub enum Step {
 impl TxnWork {
     /// Builds the steps from a transaction's events.
     pub fn new(summary: TransactionSummary, fde: Arc<Bytes>, events: Vec<Event>) -> Self {
-        let mut steps: Vec<Step> = vec![];
-        let mut context = vec![];
-        for e in events {
-            match &e.data {
-                EventData::TableMap(_) | EventData::Rows(_) => match steps.last_mut() {
-                    Some(Step::Rows(v)) => v.push(e),
-                    _ => steps.push(Step::Rows(vec![e])),
-                },
-                EventData::Intvar { .. } | EventData::Rand { .. } | EventData::UserVar { .. } => {
-                    context.push(e)
-                }
-                EventData::Query(q) => match q.class() {
-                    // Transaction control is the session's own.
-                    QueryClass::Begin | QueryClass::Commit | QueryClass::Rollback => {}
-                    _ => steps.push(Step::Statement {
-                        context: std::mem::take(&mut context),
-                        query: e,
-                    }),
-                },
-                _ => {}
-            }
-        }
         Self {
             summary,
             fde,
-            steps,
+            steps: steps(events),
         }
     }
 
@@ -76,4 +54,31 @@ impl TxnWork {
             .iter()
             .any(|s| matches!(s, Step::Statement { .. }))
     }
+}
+
+/// The steps of a transaction's events (or of a run of them, in order).
+pub fn steps(events: Vec<Event>) -> Vec<Step> {
+    let mut steps: Vec<Step> = vec![];
+    let mut context = vec![];
+    for e in events {
+        match &e.data {
+            EventData::TableMap(_) | EventData::Rows(_) => match steps.last_mut() {
+                Some(Step::Rows(v)) => v.push(e),
+                _ => steps.push(Step::Rows(vec![e])),
+            },
+            EventData::Intvar { .. } | EventData::Rand { .. } | EventData::UserVar { .. } => {
+                context.push(e)
+            }
+            EventData::Query(q) => match q.class() {
+                // Transaction control is the session's own.
+                QueryClass::Begin | QueryClass::Commit | QueryClass::Rollback => {}
+                _ => steps.push(Step::Statement {
+                    context: std::mem::take(&mut context),
+                    query: e,
+                }),
+            },
+            _ => {}
+        }
+    }
+    steps
 }

@@ -80,3 +80,93 @@ fn the_sql_path_applies_the_same_large_statements() {
     let mut source = PrivateMariaDb::start();
     replay(&mut source, &[], None, ApplyPath::Sql);
 }
+
+/// Small transactions around large ones, so the large ones are barriers
+/// between parallel work.
+fn mixed(source: &PrivateMariaDb) {
+    for i in 0..200 {
+        source.exec(&format!("INSERT INTO big.u VALUES ({}, {i})", 100_000 + i));
+    }
+    source.exec(
+        "USE big;
+         BEGIN;
+         INSERT INTO big.t SELECT seq, REPEAT('s', 150), seq FROM seq_1_to_40000;
+         UPDATE big.u SET v = v + 1 WHERE id >= 100000;
+         UPDATE big.t SET v = -v WHERE id % 3 = 0;
+         COMMIT;",
+    );
+    for i in 0..200 {
+        source.exec(&format!(
+            "UPDATE big.u SET v = v * 2 WHERE id = {}",
+            100_000 + i
+        ));
+        source.exec(&format!(
+            "UPDATE big.t SET pad = 'p{i}' WHERE id = {}",
+            i + 1
+        ));
+    }
+}
+
+fn mixed_source() -> (PrivateMariaDb, PrivateMariaDb, Vec<std::path::PathBuf>) {
+    let mut source = PrivateMariaDb::start();
+    source.exec(
+        "CREATE DATABASE big;
+         CREATE TABLE big.t (id INT PRIMARY KEY, pad VARCHAR(200), v INT) ENGINE=InnoDB;
+         CREATE TABLE big.u (id INT PRIMARY KEY, v INT) ENGINE=InnoDB;",
+    );
+    let target = source.snapshot(&["--skip-log-bin"]);
+    let before = source.binlogs().len();
+    mixed(&source);
+    source.exec("FLUSH BINARY LOGS");
+    let files = source.binlogs_since(before);
+    (source, target, files)
+}
+
+#[test]
+fn a_transaction_larger_than_the_stream_threshold_is_applied_while_read() {
+    let (source, target, files) = mixed_source();
+    let mut r = Replay::new(files.clone(), target.options());
+    r.workers = 4;
+    r.stream_threshold = 1 << 20;
+    let report = r
+        .run(|_| {}, &AtomicBool::new(false))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.transactions_applied, 601);
+    assert_eq!(report.transactions_streamed, 1);
+    assert_same_tables(&source, &target);
+    // Run again: the streamed transaction is recognised as applied.
+    let again = r.run(|_| {}, &AtomicBool::new(false)).unwrap();
+    assert_eq!(again.transactions_applied, 0);
+    assert_eq!(again.transactions_skipped, 601);
+    assert_same_tables(&source, &target);
+}
+
+#[test]
+fn a_streamed_transaction_that_fails_leaves_nothing_and_resumes() {
+    let (source, target, files) = mixed_source();
+    // A row on the target the large transaction will collide with.
+    target.exec("INSERT INTO big.t VALUES (39999, 'in the way', 0)");
+    let mut r = Replay::new(files, target.options());
+    r.workers = 2;
+    r.stream_threshold = 1 << 20;
+    let err = r.run(|_| {}, &AtomicBool::new(false)).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(err, myreplay_apply::ReplayError::Apply { .. }),
+        "{text}"
+    );
+    assert!(text.contains("nothing of it was committed"), "{text}");
+    // The 200 small transactions before it committed; nothing of it did.
+    let report = err.report().unwrap();
+    assert_eq!(report.transactions_applied, 200, "{text}");
+    let mut conn = target.conn();
+    let n: u64 = mysql::prelude::Queryable::query_first(&mut conn, "SELECT COUNT(*) FROM big.t")
+        .unwrap()
+        .unwrap();
+    assert_eq!(n, 1, "only the row put in the way");
+    target.exec("DELETE FROM big.t WHERE id = 39999");
+    let report = r.run(|_| {}, &AtomicBool::new(false)).unwrap();
+    assert_eq!(report.transactions_applied, 401);
+    assert_eq!(report.transactions_streamed, 1);
+    assert_same_tables(&source, &target);
+}
