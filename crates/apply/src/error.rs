@@ -12,7 +12,7 @@ pub enum ApplyError {
     Options(String),
 
     /// Connecting (or authenticating) failed.
-    #[error("connecting to {target}: {source}")]
+    #[error("connecting to {target}: {}{}", server_message(source), hint(source).map_or(String::new(), |h| format!(" ({h})")))]
     Connect {
         /// `user@endpoint`, e.g. `root@socket /tmp/x/sock` or `app@db1:3306`.
         target: String,
@@ -60,10 +60,26 @@ fn server_message(e: &mysql::Error) -> String {
 /// DBA reading it: the errors a replay meets when the target refuses writes
 /// or another session holds its rows. `None` for the others.
 pub fn hint(e: &mysql::Error) -> Option<&'static str> {
-    let mysql::Error::MySqlError(m) = e else {
-        return None;
+    const LOST: &str = "the connection to the target was lost (server restarted or down, network cut, \
+         connection killed): once the server answers, run the same command; it resumes after the last \
+         committed transaction";
+    let m = match e {
+        mysql::Error::IoError(_) | mysql::Error::CodecError(_) => return Some(LOST),
+        mysql::Error::DriverError(d) => {
+            return matches!(
+                d,
+                mysql::DriverError::PacketOutOfSync
+                    | mysql::DriverError::UnexpectedPacket
+                    | mysql::DriverError::Timeout
+            )
+            .then_some(LOST)
+        }
+        mysql::Error::MySqlError(m) => m,
+        _ => return None,
     };
     match m.code {
+        // Server gone away, lost connection, shutdown in progress, connection killed.
+        2006 | 2013 | 1053 | 1927 => Some(LOST),
         // ER_OPTION_PREVENTS_STATEMENT, for --read-only (and MySQL's
         // --super-read-only); other options give the same code.
         1290 if m.message.contains("read-only") || m.message.contains("read_only") => Some(
@@ -142,5 +158,10 @@ mod tests {
             assert!(e.to_string().contains(words), "{code}: {e}");
         }
         assert!(hint(&server(1062, "Duplicate entry")).is_none());
+        let lost = mysql::Error::IoError(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "server disconnected",
+        ));
+        assert!(hint(&lost).unwrap().contains("run the same command"));
     }
 }

@@ -459,6 +459,22 @@ fn a_read_only_target_is_refused_before_the_first_write_and_mid_run_stops_cleanl
 
 #[test]
 fn a_full_table_stops_cleanly_and_after_the_fix_the_same_command_finishes() {
+    full_table(&["--workers", "1", "--unit-transactions", "1"]);
+}
+
+/// Known bug, left to the apply layer: a MEMORY table is not
+/// transactional, so the rows a unit of several transactions wrote before
+/// the error stay after its ROLLBACK (the message still says "nothing of it
+/// was committed"), and the re-run stops on a duplicate key.
+#[test]
+#[ignore = "known bug: a failed unit's rows stay in a non-transactional table"]
+fn a_full_table_with_units_of_several_transactions() {
+    full_table(&["--workers", "1"]);
+}
+
+/// A MEMORY table fills up on the target: a clean stop (exit 9) naming the
+/// transaction and what to do; after the fix the same command finishes.
+fn full_table(extra: &[&str]) {
     let mut source = PrivateMariaDb::start();
     // A MEMORY table: on the target (max_heap_table_size = 64 KiB at its
     // start) it holds a few hundred rows only.
@@ -479,9 +495,8 @@ fn a_full_table_stops_cleanly_and_after_the_fix_the_same_command_finishes() {
     source.exec("FLUSH BINARY LOGS");
     let files = source.binlogs_since(before);
     let total = transactions(&files);
-    let extra = ["--workers", "1", "--unit-transactions", "1"];
 
-    let out = apply_socket(&target, &files, &extra).output().unwrap();
+    let out = apply_socket(&target, &files, extra).output().unwrap();
     let err = stderr(&out);
     eprintln!("{err}");
     assert_eq!(out.status.code(), Some(9), "{err}");
@@ -503,7 +518,7 @@ fn a_full_table_stops_cleanly_and_after_the_fix_the_same_command_finishes() {
          SET SESSION max_heap_table_size = 64 * 1024 * 1024;
          ALTER TABLE app.cache ENGINE=MEMORY;",
     );
-    let text = succeeds(apply_socket(&target, &files, &extra));
+    let text = succeeds(apply_socket(&target, &files, extra));
     assert!(text.contains(&format!("({stopped_at} skipped")), "{text}");
     assert_same_tables(&source, &target);
     a_rerun_applies_nothing(apply_socket(&target, &files, &[]), total);
@@ -692,4 +707,88 @@ fn a_lock_never_released_stops_cleanly_saying_it_was_retried() {
     succeeds(apply_socket(target, &files, &["--workers", "2"]));
     assert_same_tables(&source, target);
     a_rerun_applies_nothing(apply_socket(target, &files, &[]), total);
+}
+
+/// The control connection (preflight, checkpoint table, schema, the schema
+/// read again after a DDL) does not reconnect, unlike the workers'
+/// sessions, and neither does a worker's first connection: a cut there
+/// stops the replay cleanly (exit 8, or 9 naming the unit), saying to run
+/// the same command, which then finishes.
+#[test]
+fn cuts_from_the_first_moment_and_across_a_ddl_stop_cleanly_and_a_rerun_finishes() {
+    let seed = seed("proxy-startup");
+    let mut rng = Rng(seed);
+    let mut source = PrivateMariaDb::start();
+    source.exec(BANK_SCHEMA);
+    let target = source.snapshot(&["--skip-log-bin"]);
+    let before = source.binlogs().len();
+    source.exec("SET GLOBAL innodb_flush_log_at_trx_commit = 2");
+    source.exec(&bank_sql(300, 2_000));
+    // A DDL in the middle: once it commits, the replay reads the target's
+    // schema again on its control connection.
+    source.exec(
+        "ALTER TABLE app.ledger ADD COLUMN note VARCHAR(20) NULL;
+         USE app; INSERT INTO ledger (account, amount, note) VALUES (1, 1, 'after');
+         UPDATE accounts SET balance = balance + 1 WHERE id < 50;",
+    );
+    source.exec("FLUSH BINARY LOGS");
+    let files = source.binlogs_since(before);
+    let total = transactions(&files);
+    let proxy = Proxy::start(([127, 0, 0, 1], target.port()).into());
+    let port = proxy.port().to_string();
+    let mut outcomes = vec![];
+    let mut stops = 0;
+    let mut finished = false;
+    for run in 0..30 {
+        let child = Command::new(env!("CARGO_BIN_EXE_myreplay"))
+            .args(["apply", "-h", "127.0.0.1", "-P", &port, "-u", "root"])
+            .args([
+                "--no-defaults",
+                "--workers",
+                "2",
+                "--unit-transactions",
+                "1",
+            ])
+            .args(&files)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Two cuts anywhere from the first moment to past the end of the run.
+        let (a, b) = (rng.between(0, 1500), rng.between(0, 1500));
+        let delay = a.min(b);
+        sleep(Duration::from_millis(delay));
+        let mut n = proxy.cut_all();
+        sleep(Duration::from_millis(a.max(b) - delay));
+        n += proxy.cut_all();
+        let delay = format!("{delay} and {} ms", a.max(b));
+        let out = wait_at_most(
+            child,
+            Duration::from_secs(120),
+            "the replay behind the proxy",
+        );
+        let err = stderr(&out);
+        outcomes.push(format!(
+            "run {run}: cut {n} connections at {delay}: exit {:?} {}",
+            out.status.code(),
+            err.trim()
+        ));
+        if out.status.success() {
+            finished = true;
+            break;
+        }
+        stops += 1;
+        assert!(
+            matches!(out.status.code(), Some(8 | 9)) && err.contains("run the same command"),
+            "seed {seed}: a clean stop that says what to do:\n{}",
+            outcomes.join("\n")
+        );
+    }
+    let outcomes = outcomes.join("\n");
+    eprintln!("{outcomes}");
+    assert!(finished, "seed {seed}: a run finished:\n{outcomes}");
+    eprintln!("{stops} runs stopped by a cut before one finished");
+    assert_eq!(checkpoint_rows(&target), total, "seed {seed}");
+    assert_same_tables(&source, &target);
+    a_rerun_applies_nothing(apply_socket(&target, &files, &[]), total);
 }
