@@ -9,6 +9,8 @@ use myreplay_apply::{CheckpointTable, Replay};
 use crate::args::ApplyArgs;
 
 pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
+    // Before connecting (or asking for a password).
+    let checkpoint = CheckpointTable::parse(&args.checkpoint_table)?;
     let Some(target) = args.conn.options()? else {
         anyhow::bail!(
             "myreplay apply needs a target: give -h/-P/-u/-p or -S like the mysql client"
@@ -36,7 +38,9 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
         replay.workers = w.max(1);
     }
     replay.limits.max_transactions = args.unit_transactions.max(1);
-    replay.checkpoint = CheckpointTable::parse(&args.checkpoint_table)?;
+    replay.checkpoint = checkpoint;
+    replay.stream_threshold = args.stream_threshold;
+    replay.max_pending_bytes = args.max_pending;
     replay.log_bin = args.log_bin || args.preserve_gtids;
     replay.preserve_gtids = args.preserve_gtids;
     replay.path = match args.apply_path.as_str() {
@@ -156,6 +160,13 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
             report.seconds,
             report.transactions_applied as f64 / report.seconds.max(0.001)
         )?;
+        if report.transactions_streamed > 0 {
+            writeln!(
+                out,
+                "{} of them larger than --stream-threshold: applied while read, alone",
+                report.transactions_streamed
+            )?;
+        }
         match &report.last_applied {
             Some(l) => writeln!(
                 out,

@@ -63,6 +63,16 @@ pub struct ApplyArgs {
     /// Connect, read the schema and plan; apply nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// A transaction larger than this (bytes of events) is applied while it
+    /// is read, alone, in one target transaction, instead of being held in
+    /// memory and run beside others.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
+    pub stream_threshold: u64,
+    /// Bytes of events of transactions read ahead and not yet committed, at
+    /// most (with --stream-threshold and --max-event-size, this bounds
+    /// memory: docs/apply.md).
+    #[arg(long, value_name = "BYTES", default_value_t = 256 << 20)]
+    pub max_pending: u64,
     /// Skip transactions committed before this time (YYYY-MM-DD HH:MM:SS in --timezone).
     #[arg(long, value_name = "DATETIME")]
     pub start_datetime: Option<String>,
