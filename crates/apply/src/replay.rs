@@ -288,6 +288,13 @@ impl Replay {
         if self.preserve_gtids {
             limits.max_transactions = 1;
         }
+        // The input is checked before the target is touched: file names in
+        // sequence, and the first file a readable binlog (not something
+        // else, not empty); a refused input leaves the target as it was.
+        let events = EventStream::open(&self.files, self.stream)?;
+        if let Some(first) = self.files.first() {
+            myreplay_binlog::EventReader::open(first, self.stream.reader)?.next_event()?;
+        }
         let mut control = self.target.conn()?;
         // Before the first write.
         crate::preflight::preflight(
@@ -368,7 +375,6 @@ impl Replay {
         }
         drop(done_tx);
 
-        let events = EventStream::open(&self.files, self.stream)?;
         let mut txns = TransactionStream::new(events);
         let mut graph: Graph<TxnWork> = Graph::new();
         let mut report = Report::default();

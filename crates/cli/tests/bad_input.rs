@@ -496,7 +496,6 @@ fn files_from_two_different_servers_mixed() {
 }
 
 #[test]
-#[ignore = "exit 8, not 5: the preflight reads the first file and reports its binlog error as a server error (ApplyError::Unexpected); un-ignore once it passes binlog errors through"]
 fn not_a_binlog_at_all() {
     let s = source();
     let dir = tempfile::tempdir().unwrap();
