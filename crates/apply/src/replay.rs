@@ -410,8 +410,12 @@ impl Replay {
         };
 
         loop {
-            // Read and plan ahead, up to the window.
+            // Read and plan ahead, up to the window; hand out work every
+            // few hundred transactions so the first commits do not wait
+            // for the whole window to be read.
+            let mut read_this_round = 0usize;
             while !input_done
+                && (read_this_round < 512 || running == 0 && graph.pending() == 0)
                 && !large
                 && failure.is_none()
                 && graph.pending() < self.window
@@ -467,6 +471,7 @@ impl Replay {
                     Item::End(_) => {}
                 }
                 if let Some(p) = planned {
+                    read_this_round += 1;
                     let key = (file_key(&p.summary.start.file), p.summary.start.offset);
                     let events = self
                         .rewrite

@@ -171,7 +171,9 @@ impl Session {
     fn committed(&mut self, t: &TxnWork) -> Result<bool, ApplyError> {
         let n: Option<u64> = self
             .conn
-            .query_first(self.checkpoint.lookup_sql(t))
+            // A locking read: a COMMIT of the unit still in flight on the
+            // server holds the row's lock, so this waits for its outcome.
+            .query_first(format!("{} LOCK IN SHARE MODE", self.checkpoint.lookup_sql(t)))
             .map_err(ApplyError::query(
                 "checking the checkpoint table after reconnecting",
             ))?;
