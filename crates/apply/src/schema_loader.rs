@@ -20,6 +20,9 @@ use mysql::{Params, Row, Value};
 use crate::error::ApplyError;
 
 /// Databases left out when no database is named.
+/// Engines whose changes roll back with the transaction.
+const TRANSACTIONAL_ENGINES: &[&str] = &["InnoDB", "RocksDB", "TokuDB", "ndbcluster"];
+
 pub const SYSTEM_DATABASES: &[&str] = &["mysql", "information_schema", "performance_schema", "sys"];
 
 /// Reads the tables of `databases` (every non-system database when empty)
@@ -160,7 +163,7 @@ fn query_tables<Q: Queryable>(
     let rows = select(
         conn,
         WHAT,
-        "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES \
+        "SELECT TABLE_SCHEMA, TABLE_NAME, IFNULL(ENGINE, '') FROM information_schema.TABLES \
          WHERE WHERE_DB AND TABLE_TYPE <> 'VIEW'",
         "TABLE_SCHEMA",
         filter,
@@ -172,7 +175,12 @@ fn query_tables<Q: Queryable>(
             continue;
         }
         let name = TableName::new(&db, &get::<String>(&row, 1, WHAT)?);
-        tables.insert(name.clone(), Table::new(name, vec![]));
+        let mut table = Table::new(name.clone(), vec![]);
+        let engine: String = get(&row, 2, WHAT)?;
+        table.transactional = TRANSACTIONAL_ENGINES
+            .iter()
+            .any(|e| e.eq_ignore_ascii_case(&engine));
+        tables.insert(name, table);
     }
     Ok(tables)
 }

@@ -175,6 +175,9 @@ impl BinlogPlanner {
                                 })?;
                         let keys = self.layout(&map);
                         let builder = self.builder.get_or_insert_with(KeySetBuilder::default);
+                        if !keys.transactional {
+                            builder.barrier(BarrierCause::NonTransactional);
+                        }
                         if !keys.needs_rows() {
                             builder.add_table(&keys);
                             return Ok(None);
@@ -247,10 +250,15 @@ impl BinlogPlanner {
                 .as_ref()
                 .map(|pk| Arc::new(derive_table(&name, map, pk))),
         };
-        let keys = Arc::new(match table {
+        // Whether its changes roll back is known even when its keys are
+        // not (a stale table still has its engine).
+        let transactional = self.schema.table(&name).is_none_or(|t| t.transactional);
+        let mut keys = match table {
             Some(t) => TableKeys::new(&t, &self.schema),
             None => TableKeys::unknown(name),
-        });
+        };
+        keys.transactional &= transactional;
+        let keys = Arc::new(keys);
         if self.layouts.len() > 4096 {
             self.layouts.clear();
         }

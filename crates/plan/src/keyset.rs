@@ -17,6 +17,10 @@ pub enum BarrierCause {
     Ddl,
     /// An XA transaction or XA COMMIT / ROLLBACK.
     Xa,
+    /// Rows of a table whose changes do not roll back (MEMORY, MyISAM,
+    /// Aria): applied in a unit of its own, so a failure elsewhere cannot
+    /// leave its rows behind with its checkpoint row rolled back.
+    NonTransactional,
     /// Something the planner does not understand.
     Unknown,
 }
@@ -114,6 +118,8 @@ pub struct TableKeys {
     cascade_on_delete: Vec<TableName>,
     /// Columns any key reads, by position: the only ones worth decoding.
     pub wanted: Vec<bool>,
+    /// The table's changes roll back (see [`Table::transactional`]).
+    pub transactional: bool,
 }
 
 impl TableKeys {
@@ -129,6 +135,7 @@ impl TableKeys {
             cascade_on_update: vec![],
             cascade_on_delete: vec![],
             wanted: vec![],
+            transactional: true,
         }
     }
 
@@ -230,6 +237,7 @@ impl TableKeys {
             indexes,
             parents,
             wanted,
+            transactional: table.transactional,
         }
     }
 

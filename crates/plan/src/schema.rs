@@ -154,6 +154,10 @@ pub struct Table {
     /// Foreign keys of other tables that reference this one (this is the parent).
     pub referenced_by: Vec<ForeignKey>,
     pub has_triggers: bool,
+    /// Its changes roll back (InnoDB and the like). Changes to a table that
+    /// does not (MEMORY, MyISAM, Aria) stay when the target transaction
+    /// they ran in fails, so a transaction writing one runs alone.
+    pub transactional: bool,
 }
 
 impl Table {
@@ -167,6 +171,7 @@ impl Table {
             foreign_keys: vec![],
             referenced_by: vec![],
             has_triggers: false,
+            transactional: true,
         }
     }
 
