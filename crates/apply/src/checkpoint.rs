@@ -72,7 +72,7 @@ impl CheckpointTable {
                gtid VARCHAR(200) NULL,
                applied_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
                PRIMARY KEY (source_file, source_offset)
-             ) ENGINE=InnoDB",
+             ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
             self.database,
             self.qualified()
         );
@@ -102,9 +102,9 @@ impl CheckpointTable {
     /// The query counting `t`'s row (1 when it was applied).
     pub fn lookup_sql(&self, t: &TxnWork) -> String {
         format!(
-            "SELECT COUNT(*) FROM {} WHERE source_file = '{}' AND source_offset = {}",
+            "SELECT COUNT(*) FROM {} WHERE source_file = {} AND source_offset = {}",
             self.qualified(),
-            escape(&file_key(&t.summary.start.file)),
+            text_literal(&file_key(&t.summary.start.file)),
             t.summary.start.offset
         )
     }
@@ -123,10 +123,10 @@ impl CheckpointTable {
                 .summary
                 .gtid
                 .as_ref()
-                .map_or("NULL".to_string(), |g| format!("'{g}'"));
+                .map_or("NULL".to_string(), |g| text_literal(&g.to_string()));
             sql.push_str(&format!(
-                "('{}',{},{})",
-                escape(&file_key(&t.summary.start.file)),
+                "({},{},{})",
+                text_literal(&file_key(&t.summary.start.file)),
                 t.summary.start.offset,
                 gtid
             ));
@@ -141,6 +141,22 @@ pub fn file_key(file: &str) -> String {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| file.to_string())
+}
+
+/// A string as a utf8mb4 hex literal: read the same whatever the session's
+/// character set and sql_mode (the checkpoint row is written after the
+/// source's statements, in the session settings they left; a quoted
+/// literal with a backslash or a non-ASCII name would be read differently
+/// under NO_BACKSLASH_ESCAPES or latin1, and a transaction not recognised
+/// as applied).
+pub fn text_literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 2 + 12);
+    out.push_str("_utf8mb4 X'");
+    for b in s.bytes() {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out.push('\'');
+    out
 }
 
 /// Escapes a string for a single-quoted SQL literal (backslash and quote).
