@@ -53,6 +53,7 @@ if [[ ! -x /usr/bin/time ]]; then
     apt-get update && apt-get install -y time
 fi
 cargo build --release -p myreplay-cli
+COMMIT=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates || echo "+local changes")
 
 SRC_OPTS=(--binlog-row-event-max-size="$EVENT_MAX" --max-binlog-size=1G
     --max-allowed-packet=1G --innodb-buffer-pool-size=1G
@@ -112,7 +113,7 @@ measure() { # OUT CMD...
 
 RESULTS=$DATA/results-$(date +%Y%m%d-%H%M%S).txt
 {
-    echo "# scale run $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD)"
+    echo "# scale run $(date -u +%FT%TZ), myreplay built from $COMMIT"
     echo "# input: ${#FILES[@]} file(s), $SIZE bytes; $ROWS-row transaction; source binlog_row_event_max_size=$EVENT_MAX"
     "$MYREPLAY" events "${FILES[@]}" | awk -F'\t' '$4 ~ /ROWS/ {n++; s=$3-$2; if (s > m) m = s} END {printf "# rows events: %d, largest %d bytes\n", n, m}' || true
 } | tee "$RESULTS"
@@ -154,10 +155,16 @@ rm -rf "$T"
 
 if [[ $PIPE == 1 ]]; then
     fresh_target "$T" --max-allowed-packet=1G
-    measure "$DATA/time.pipe" bash -c "mariadb-binlog ${FILES[*]} | mariadb --no-defaults --max-allowed-packet=1G -S '$T/sock' -uroot"
-    read -r secs kib <"$DATA/time.pipe"
-    echo "mariadb-binlog | mariadb: ${secs} s, max RSS (largest process) $((kib / 1024)) MiB" | tee -a "$RESULTS"
-    verify "$T" "pipe"
+    if measure "$DATA/time.pipe" bash -o pipefail -c "mariadb-binlog ${FILES[*]} | mariadb --no-defaults --max-allowed-packet=1G -S '$T/sock' -uroot" 2>"$DATA/pipe.err"; then
+        read -r secs kib <"$DATA/time.pipe"
+        echo "mariadb-binlog | mariadb: ${secs} s, max RSS (largest process) $((kib / 1024)) MiB" | tee -a "$RESULTS"
+        verify "$T" "pipe"
+    else
+        # GNU time writes the exit status on the first line of its output.
+        secs=$(tail -1 "$DATA/time.pipe" | cut -d' ' -f1)
+        echo "mariadb-binlog | mariadb: FAILED after ${secs} s: $(grep -a '^ERROR' "$DATA/pipe.err" | tail -1)" | tee -a "$RESULTS"
+        echo "  target error log: $(grep -a 'Aborted connection' "$T/error.log" | tail -1 | cut -c1-200)" | tee -a "$RESULTS"
+    fi
     mariadb_stop "$T"
     rm -rf "$T"
 fi
