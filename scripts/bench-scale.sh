@@ -14,7 +14,7 @@
 #
 # Environment: ROWS (default 5000000), PAD (bytes of padding per row,
 # default 400), EVENT_MAX (the source's binlog_row_event_max_size, default
-# 512 MiB), WORKERS (default 2).
+# 512 MiB), WORKERS (default 2), DATA (where the scenario is cached).
 #
 # The scenario (cached in benches/data/scale/, git-ignored): a private
 # source MariaDB with binlog_row_event_max_size=EVENT_MAX; the table
@@ -45,7 +45,7 @@ ROWS=${ROWS:-5000000}
 PAD=${PAD:-400}
 EVENT_MAX=${EVENT_MAX:-536870912}
 WORKERS=${WORKERS:-2}
-DATA=$ROOT/benches/data/scale
+DATA=${DATA:-$ROOT/benches/data/scale}
 MYREPLAY=$ROOT/target/release/myreplay
 
 mariadb_ensure_installed
