@@ -298,6 +298,53 @@ fn killed_with_sigkill_at_20_random_moments_and_run_again_it_ends_equal_to_the_s
     assert_same_tables(&source, target);
 }
 
+/// The target's mariadbd is killed with SIGKILL mid-run and started again
+/// a couple of seconds later (crash recovery): the sessions reconnect, the
+/// checkpoint table says which units committed before the crash, the
+/// replay finishes on its own, equal to the source, one checkpoint row per
+/// transaction.
+#[test]
+fn the_target_server_killed_mid_run_and_started_again_the_replay_finishes_equal() {
+    let (source, mut targets, files) = bank(500, 6_000, 1, &[]);
+    let target = &mut targets[0];
+    let total = transactions(&files);
+    let mut child = apply_socket(
+        target,
+        &files,
+        &["--workers", "2", "--unit-transactions", "1"],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let started = Instant::now();
+    while checkpoint_rows(target) < 200 {
+        assert!(started.elapsed() < Duration::from_secs(60), "no progress");
+        sleep(Duration::from_millis(5));
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the replay is still running when the server is killed"
+    );
+    target.crash();
+    sleep(Duration::from_secs(2));
+    target.start_again();
+    let out = wait_at_most(
+        child,
+        Duration::from_secs(180),
+        "the replay after the crash",
+    );
+    let err = stderr(&out);
+    assert!(
+        out.status.success(),
+        "the replay rides through the crash: {err}"
+    );
+    let done = checkpoint_rows(target);
+    assert_eq!(done, total, "one checkpoint row per transaction");
+    assert_same_tables(&source, target);
+    a_rerun_applies_nothing(apply_socket(target, &files, &[]), total);
+}
+
 #[test]
 fn connections_cut_by_a_proxy_at_random_moments_the_replay_reconnects_and_ends_equal() {
     let seed = seed("proxy");

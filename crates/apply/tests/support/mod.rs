@@ -194,6 +194,21 @@ impl PrivateMariaDb {
         copy
     }
 
+    /// Kills the server with SIGKILL (no shutdown: InnoDB recovers at the
+    /// next start) and waits for it to be gone; [`PrivateMariaDb::start_again`]
+    /// brings it back on the same data directory.
+    pub fn crash(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again after [`PrivateMariaDb::crash`].
+    pub fn start_again(&mut self) {
+        self.launch();
+    }
+
     /// Stops and starts the server again on the same data directory.
     pub fn restart(&mut self) {
         self.stop();
