@@ -264,6 +264,21 @@ impl From<ApplyError> for ReplayError {
 }
 
 impl Replay {
+    /// The target's schema again (after a DDL), on the control connection,
+    /// which is re-established first if it was lost (a restart, a cut).
+    fn reload_schema(
+        &self,
+        control: &mut mysql::Conn,
+    ) -> Result<myreplay_plan::Schema, ApplyError> {
+        match load_schema(control, &[]) {
+            Err(e) if crate::session::is_connection_lost(&e) => {
+                *control = crate::session::connect_retrying(|| self.target.conn())?;
+                load_schema(control, &[])
+            }
+            r => r,
+        }
+    }
+
     /// Runs the replay. `progress` is called after every committed unit;
     /// setting `cancel` stops dispatching and returns once running units end.
     pub fn run(
@@ -609,7 +624,7 @@ impl Replay {
                     }
                     if ddl {
                         // The DDL changed the target's schema: read it again.
-                        match load_schema(&mut control, &[]) {
+                        match self.reload_schema(&mut control) {
                             Ok(schema) => {
                                 for t in schema.tables() {
                                     planner.set_table((**t).clone());

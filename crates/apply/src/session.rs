@@ -149,22 +149,9 @@ impl Session {
 
     /// Connects again, waiting for the server for up to about two minutes.
     fn reconnect(&mut self) -> Result<(), ApplyError> {
-        let mut wait = Duration::from_millis(200);
-        let deadline = std::time::Instant::now() + Duration::from_secs(120);
-        loop {
-            match connect(&self.options, self.log_bin) {
-                Ok(conn) => {
-                    self.conn = conn;
-                    self.rows.reset();
-                    return Ok(());
-                }
-                Err(e) if std::time::Instant::now() >= deadline => return Err(e),
-                Err(_) => {
-                    std::thread::sleep(wait);
-                    wait = (wait * 2).min(Duration::from_secs(5));
-                }
-            }
-        }
+        self.conn = connect_retrying(|| connect(&self.options, self.log_bin))?;
+        self.rows.reset();
+        Ok(())
     }
 
     /// Whether the checkpoint table records `t` (its unit committed).
@@ -173,7 +160,10 @@ impl Session {
             .conn
             // A locking read: a COMMIT of the unit still in flight on the
             // server holds the row's lock, so this waits for its outcome.
-            .query_first(format!("{} LOCK IN SHARE MODE", self.checkpoint.lookup_sql(t)))
+            .query_first(format!(
+                "{} LOCK IN SHARE MODE",
+                self.checkpoint.lookup_sql(t)
+            ))
             .map_err(ApplyError::query(
                 "checking the checkpoint table after reconnecting",
             ))?;
@@ -480,6 +470,25 @@ fn user_var(e: &Event) -> Result<String, ApplyError> {
             )))
         }
     })
+}
+
+/// Connects with `connect`, trying again with backoff for up to about two
+/// minutes (a server restarting, a network cut).
+pub(crate) fn connect_retrying(
+    connect: impl Fn() -> Result<Conn, ApplyError>,
+) -> Result<Conn, ApplyError> {
+    let mut wait = Duration::from_millis(200);
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        match connect() {
+            Ok(conn) => return Ok(conn),
+            Err(e) if std::time::Instant::now() >= deadline => return Err(e),
+            Err(_) => {
+                std::thread::sleep(wait);
+                wait = (wait * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
 }
 
 /// Whether a unit's transactions can share BINLOG statements: row events
