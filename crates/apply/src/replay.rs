@@ -86,7 +86,7 @@ pub struct Replay {
     pub statement_limit: Option<usize>,
     /// A transaction larger than this (bytes of events) is applied while
     /// it is read, alone, instead of being held and planned (see
-    /// [`crate::streamed`]).
+    /// docs/apply.md, "Large statements and transactions").
     pub stream_threshold: u64,
     /// Bytes of events of planned transactions held, at most (with
     /// `window`, this bounds memory).

@@ -7,7 +7,7 @@
 //! files; the names are checked before anything is read. The GTID state each
 //! file starts with (MariaDB GTID_LIST, MySQL PREVIOUS_GTIDS) must continue
 //! the previous file: files of two servers mixed are refused where that
-//! proves it (see [`GtidTrail`]). MySQL TRANSACTION_PAYLOAD events are
+//! proves it (see `GtidTrail`). MySQL TRANSACTION_PAYLOAD events are
 //! followed by their inner events, decompressed and decoded like any other.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
