@@ -33,8 +33,8 @@ pub use decode::{decode_value, value_len};
 pub use error::ValueError;
 pub use json::{Json, JsonDiff, JsonDiffOp, MAX_DEPTH as JSON_MAX_DEPTH};
 pub use row::{
-    count_rows, count_rows_event, decode_rows, decode_rows_event, decode_rows_only, row_end, RowImage,
-    RowImages, Rows, RowsLayout,
+    count_rows, count_rows_event, decode_rows, decode_rows_event, decode_rows_only, row_end,
+    RowImage, RowImages, Rows, RowsLayout,
 };
 pub use table_map::{
     columns_from_parts, columns_from_table_map, primary_key_from_table_map, KeyColumns, MAX_COLUMNS,
