@@ -24,6 +24,10 @@ use crate::row_apply::{binlog_statement_limit, BinlogStatements, RowApply};
 use crate::sql::SqlApply;
 use crate::work::{Step, TxnWork};
 
+/// Lost connections survived per unit (each followed by a reconnect that
+/// waits up to about two minutes for the server).
+const MAX_RECONNECTS: u32 = 10;
+
 /// How a failed unit is retried.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
@@ -114,18 +118,31 @@ impl Session {
     pub fn apply(&mut self, txns: &[&TxnWork]) -> Result<(), UnitError> {
         let mut backoff = self.retry.first_backoff;
         let mut attempt = 1;
+        let mut reconnects = 0;
         let mut batched = true;
         loop {
             match self.apply_once(txns, batched) {
                 Ok(()) => return Ok(()),
-                Err(e) if is_connection_lost(&e.source) && attempt < self.retry.attempts => {
-                    attempt += 1;
-                    self.reconnect()
-                        .map_err(|source| UnitError { txn: e.txn, source })?;
-                    match self.committed(txns[0]) {
-                        Ok(true) => return Ok(()),
-                        Ok(false) => continue,
-                        Err(source) => return Err(UnitError { txn: None, source }),
+                Err(e) if is_connection_lost(&e.source) && reconnects < MAX_RECONNECTS => {
+                    // Connect again and ask whether the unit committed; a
+                    // cut during either is one more reconnect.
+                    let mut lost = e;
+                    loop {
+                        reconnects += 1;
+                        self.reconnect().map_err(|source| UnitError {
+                            txn: lost.txn,
+                            source,
+                        })?;
+                        match self.committed(txns[0]) {
+                            Ok(true) => return Ok(()),
+                            Ok(false) => break,
+                            Err(source)
+                                if is_connection_lost(&source) && reconnects < MAX_RECONNECTS =>
+                            {
+                                lost = UnitError { txn: None, source };
+                            }
+                            Err(source) => return Err(UnitError { txn: None, source }),
+                        }
                     }
                 }
                 Err(e) => {
