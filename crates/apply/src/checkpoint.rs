@@ -8,6 +8,7 @@
 //! offset where it starts.
 
 use std::collections::HashSet;
+use std::fmt::Write;
 
 use mysql::prelude::Queryable;
 
@@ -99,10 +100,12 @@ impl CheckpointTable {
         Ok(rows.into_iter().collect())
     }
 
-    /// The query counting `t`'s row (1 when it was applied).
+    /// The query counting `t`'s row (1 when it was applied). A locking
+    /// read: a COMMIT of its unit still in flight on the server holds the
+    /// row's lock, so the answer waits for that COMMIT's outcome.
     pub fn lookup_sql(&self, t: &TxnWork) -> String {
         format!(
-            "SELECT COUNT(*) FROM {} WHERE source_file = {} AND source_offset = {}",
+            "SELECT COUNT(*) FROM {} WHERE source_file = {} AND source_offset = {} LOCK IN SHARE MODE",
             self.qualified(),
             text_literal(&file_key(&t.summary.start.file)),
             t.summary.start.offset
@@ -153,7 +156,7 @@ pub fn text_literal(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 2 + 12);
     out.push_str("_utf8mb4 X'");
     for b in s.bytes() {
-        out.push_str(&format!("{b:02x}"));
+        let _ = write!(out, "{b:02x}");
     }
     out.push('\'');
     out

@@ -147,6 +147,18 @@ pub struct Report {
     pub last_applied: Option<LastApplied>,
 }
 
+impl Report {
+    /// The progress so far.
+    fn progress(&self) -> Progress {
+        Progress {
+            transactions_applied: self.transactions_applied,
+            transactions_skipped: self.transactions_skipped,
+            rows: self.rows,
+            bytes: self.bytes,
+        }
+    }
+}
+
 /// Progress, passed to the callback after each committed unit.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Progress {
@@ -264,6 +276,19 @@ impl From<ApplyError> for ReplayError {
 }
 
 impl Replay {
+    /// A session on the target set up as this replay's options say.
+    pub(crate) fn open_session(&self) -> Result<Session, ApplyError> {
+        Session::open(
+            &self.target,
+            self.checkpoint.clone(),
+            self.log_bin,
+            self.retry,
+            self.path,
+            self.preserve_gtids,
+            self.statement_limit,
+        )
+    }
+
     /// The target's schema again (after a DDL), on the control connection,
     /// which is re-established first if it was lost (a restart, a cut).
     fn reload_schema(
@@ -340,25 +365,9 @@ impl Replay {
                     recv(shared_rx) -> m => m.ok(),
                 }
             };
-            let (target, checkpoint, log_bin, retry, path, preserve_gtids, statement_limit) = (
-                self.target.clone(),
-                self.checkpoint.clone(),
-                self.log_bin,
-                self.retry,
-                self.path,
-                self.preserve_gtids,
-                self.statement_limit,
-            );
+            let replay = self.clone();
             handles.push(std::thread::spawn(move || {
-                let mut session = match Session::open(
-                    &target,
-                    checkpoint,
-                    log_bin,
-                    retry,
-                    path,
-                    preserve_gtids,
-                    statement_limit,
-                ) {
+                let mut session = match replay.open_session() {
                     Ok(s) => s,
                     Err(e) => {
                         // Report the failure on the first unit received.
@@ -412,17 +421,6 @@ impl Replay {
         // Bytes of events held in the graph.
         let mut pending_bytes: u64 = 0;
         let mut streaming_session: Option<Session> = None;
-        let open_session = || {
-            Session::open(
-                &self.target,
-                self.checkpoint.clone(),
-                self.log_bin,
-                self.retry,
-                self.path,
-                self.preserve_gtids,
-                self.statement_limit,
-            )
-        };
 
         loop {
             // Read and plan ahead, up to the window; hand out work every
@@ -558,7 +556,6 @@ impl Replay {
                         txns: &mut txns,
                         planner: &mut planner,
                         session: &mut streaming_session,
-                        open_session: &open_session,
                         fde: &fde,
                     };
                     let outcome = streaming.run(
@@ -567,10 +564,8 @@ impl Replay {
                         applied.contains(&key),
                         &mut |bytes| {
                             progress(Progress {
-                                transactions_applied: report.transactions_applied,
-                                transactions_skipped: report.transactions_skipped,
-                                rows: report.rows,
                                 bytes: base + bytes,
+                                ..report.progress()
                             })
                         },
                     );
@@ -580,12 +575,7 @@ impl Replay {
                             report.transactions_streamed += 1;
                             record_applied(&mut report, &mut last, &summary);
                             input_done |= stop;
-                            progress(Progress {
-                                transactions_applied: report.transactions_applied,
-                                transactions_skipped: report.transactions_skipped,
-                                rows: report.rows,
-                                bytes: report.bytes,
-                            });
+                            progress(report.progress());
                         }
                         Ok(Outcome::AlreadyApplied) => report.transactions_skipped += 1,
                         Ok(Outcome::LeftOut { stop }) => {
@@ -633,12 +623,7 @@ impl Replay {
                             Err(e) => failure = Some(e.into()),
                         }
                     }
-                    progress(Progress {
-                        transactions_applied: report.transactions_applied,
-                        transactions_skipped: report.transactions_skipped,
-                        rows: report.rows,
-                        bytes: report.bytes,
-                    });
+                    progress(report.progress());
                 }
                 Err((index, source)) => {
                     let t = &done[index.unwrap_or(0)];

@@ -14,6 +14,7 @@ use mysql::prelude::Queryable;
 use mysql::Conn;
 
 use crate::error::ApplyError;
+use crate::work::RowStatement;
 
 /// How a session applies the row events of a transaction.
 pub trait RowApply: Send {
@@ -154,62 +155,60 @@ pub(crate) fn for_each_statement(
     send: &mut dyn FnMut(&[Bytes]) -> Result<(), ApplyError>,
 ) -> Result<(), ApplyError> {
     let mut out = Pending::default();
-    // TABLE_MAP events of the row statement in progress.
-    let mut maps: Vec<(u64, Bytes)> = vec![];
-    let mut table_maps: Vec<(u64, &myreplay_binlog::TableMap)> = vec![];
-    let mut in_statement = false;
+    let mut statement = RowStatement::default();
     for e in events {
         match &e.data {
-            EventData::TableMap(map) => {
-                if !in_statement {
-                    maps.clear();
-                    table_maps.clear();
-                    in_statement = true;
-                }
-                maps.push((map.table_id(), e.raw.bytes.clone()));
-                table_maps.push((map.table_id(), map));
-                out.push(e.raw.bytes.clone(), None, limit, &maps, send)?;
-            }
-            EventData::Rows(rows) => {
-                in_statement = true;
-                let at = RowsFlagsAt::of(&e.raw, rows);
-                let maps_len: usize = maps.iter().map(|(_, m)| m.len()).sum();
-                if e.raw.bytes.len() + maps_len <= limit {
-                    out.push(e.raw.bytes.clone(), Some(at), limit, &maps, send)?;
-                } else {
-                    let Some((_, map)) = table_maps.iter().find(|(id, _)| *id == rows.table_id)
-                    else {
-                        return Err(ApplyError::Unexpected {
-                            doing: format!("cutting the rows event at {} into pieces", e.raw.pos),
-                            reason: format!(
-                                "no TABLE_MAP for table id {} before it",
-                                rows.table_id
-                            ),
-                        });
-                    };
-                    let piece_limit = limit.saturating_sub(maps_len).max(1024);
-                    let pieces = RowsPieces::new(&e.raw, rows, map, piece_limit).map_err(|v| {
-                        ApplyError::Unexpected {
-                            doing: format!("cutting the rows event at {} into pieces", e.raw.pos),
-                            reason: v.to_string(),
-                        }
-                    })?;
-                    for piece in pieces {
-                        let piece = piece.map_err(|v| ApplyError::Unexpected {
-                            doing: format!("cutting the rows event at {} into pieces", e.raw.pos),
-                            reason: v.to_string(),
-                        })?;
-                        out.push(piece, Some(at), limit, &maps, send)?;
-                    }
-                }
-                if rows.is_statement_end() {
-                    in_statement = false;
-                }
-            }
-            _ => out.push(e.raw.bytes.clone(), None, limit, &maps, send)?,
+            // Pushed while the statement it may end is still open: a piece
+            // sent before it closes the statement, and the next one starts
+            // with its TABLE_MAP events.
+            EventData::Rows(rows) => push_rows(&mut out, e, rows, &statement, limit, send)?,
+            _ => out.push(
+                e.raw.bytes.clone(),
+                None,
+                limit,
+                statement.open_maps(),
+                send,
+            )?,
         }
+        statement.see(e);
     }
     out.finish(send)
+}
+
+/// Pushes a rows event, cut at row boundaries when it is too large for a
+/// `BINLOG` statement with its statement's TABLE_MAP events.
+fn push_rows(
+    out: &mut Pending,
+    e: &Event,
+    rows: &RowsEvent,
+    statement: &RowStatement,
+    limit: usize,
+    send: &mut dyn FnMut(&[Bytes]) -> Result<(), ApplyError>,
+) -> Result<(), ApplyError> {
+    let at = RowsFlagsAt::of(&e.raw, rows);
+    let maps = statement.open_maps();
+    let maps_len: usize = maps.iter().map(|m| m.raw.bytes.len()).sum();
+    if e.raw.bytes.len() + maps_len <= limit {
+        return out.push(e.raw.bytes.clone(), Some(at), limit, maps, send);
+    }
+    let cutting = |reason: String| ApplyError::Unexpected {
+        doing: format!("cutting the rows event at {} into pieces", e.raw.pos),
+        reason,
+    };
+    let map = statement.table_map(rows.table_id).ok_or_else(|| {
+        cutting(format!(
+            "no TABLE_MAP for table id {} before it",
+            rows.table_id
+        ))
+    })?;
+    let piece_limit = limit.saturating_sub(maps_len).max(1024);
+    for piece in
+        RowsPieces::new(&e.raw, rows, map, piece_limit).map_err(|v| cutting(v.to_string()))?
+    {
+        let piece = piece.map_err(|v| cutting(v.to_string()))?;
+        out.push(piece, Some(at), limit, maps, send)?;
+    }
+    Ok(())
 }
 
 /// Events waiting to be sent in one `BINLOG` statement.
@@ -230,7 +229,7 @@ impl Pending {
         event: Bytes,
         rows: Option<RowsFlagsAt>,
         limit: usize,
-        maps: &[(u64, Bytes)],
+        maps: &[Event],
         send: &mut dyn FnMut(&[Bytes]) -> Result<(), ApplyError>,
     ) -> Result<(), ApplyError> {
         if self.last_rows.is_some() && rows.is_some() && self.size + event.len() > limit {
@@ -252,7 +251,7 @@ impl Pending {
     /// statement.
     fn send_rows(
         &mut self,
-        maps: &[(u64, Bytes)],
+        maps: &[Event],
         send: &mut dyn FnMut(&[Bytes]) -> Result<(), ApplyError>,
     ) -> Result<(), ApplyError> {
         let Some(last) = self.last_rows.take() else {
@@ -265,7 +264,7 @@ impl Pending {
         }
         send(&self.events)?;
         self.events = if reopen.is_some() {
-            maps.iter().map(|(_, m)| m.clone()).collect()
+            maps.iter().map(|m| m.raw.bytes.clone()).collect()
         } else {
             tail
         };

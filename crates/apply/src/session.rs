@@ -175,12 +175,7 @@ impl Session {
     fn committed(&mut self, t: &TxnWork) -> Result<bool, ApplyError> {
         let n: Option<u64> = self
             .conn
-            // A locking read: a COMMIT of the unit still in flight on the
-            // server holds the row's lock, so this waits for its outcome.
-            .query_first(format!(
-                "{} LOCK IN SHARE MODE",
-                self.checkpoint.lookup_sql(t)
-            ))
+            .query_first(self.checkpoint.lookup_sql(t))
             .map_err(ApplyError::query(
                 "checking the checkpoint table after reconnecting",
             ))?;
@@ -217,18 +212,20 @@ impl Session {
                 self.apply_txn(t).map_err(at(Some(i)))?;
             }
         }
-        let record = self.checkpoint.record_sql(txns);
+        self.commit_with_checkpoint(txns).map_err(at(None))
+    }
+
+    /// Records `txns` in the checkpoint table and commits the open target
+    /// transaction with them.
+    fn commit_with_checkpoint(&mut self, txns: &[&TxnWork]) -> Result<(), ApplyError> {
         self.conn
-            .query_drop(record)
+            .query_drop(self.checkpoint.record_sql(txns))
             .map_err(ApplyError::query(
                 "recording progress in the checkpoint table",
-            ))
-            .map_err(at(None))?;
+            ))?;
         self.conn
             .query_drop("COMMIT")
             .map_err(ApplyError::query("COMMIT"))
-            .map_err(at(None))?;
-        Ok(())
     }
 
     /// `--preserve-gtids`: the unit's single transaction gets the source's
@@ -269,8 +266,8 @@ impl Session {
     }
 
     /// Applies steps of the transaction `gtid` (for messages) in the open
-    /// target transaction.
-    fn apply_steps(
+    /// target transaction (for a streamed transaction: its next steps).
+    pub fn apply_steps(
         &mut self,
         fde: &Arc<Bytes>,
         steps: &[Step],
@@ -301,27 +298,10 @@ impl Session {
             .map_err(ApplyError::query("START TRANSACTION"))
     }
 
-    /// The next steps of the streamed transaction.
-    pub fn stream_steps(
-        &mut self,
-        fde: &Arc<Bytes>,
-        steps: &[Step],
-        gtid: Option<&Gtid>,
-    ) -> Result<(), ApplyError> {
-        self.apply_steps(fde, steps, gtid)
-    }
-
     /// Commits the streamed transaction `t` (its summary; its steps were
     /// streamed) with its checkpoint row.
     pub fn commit_streamed(&mut self, t: &TxnWork) -> Result<(), ApplyError> {
-        self.conn
-            .query_drop(self.checkpoint.record_sql(&[t]))
-            .map_err(ApplyError::query(
-                "recording progress in the checkpoint table",
-            ))?;
-        self.conn
-            .query_drop("COMMIT")
-            .map_err(ApplyError::query("COMMIT"))
+        self.commit_with_checkpoint(&[t])
     }
 
     /// Rolls the streamed transaction back (best effort: a lost connection

@@ -23,7 +23,7 @@ use crate::error::ApplyError;
 use crate::filter::Decision;
 use crate::replay::{Replay, ReplayError};
 use crate::session::Session;
-use crate::work::{steps, TxnWork};
+use crate::work::{steps, RowStatement, TxnWork};
 
 /// Events sent to the target at a time.
 const RUN_BYTES: u64 = 8 << 20;
@@ -51,33 +51,7 @@ pub(crate) struct Streaming<'a> {
     pub planner: &'a mut BinlogPlanner,
     /// The session streamed transactions run on, opened on first use.
     pub session: &'a mut Option<Session>,
-    pub open_session: &'a dyn Fn() -> Result<Session, ApplyError>,
     pub fde: &'a Arc<Bytes>,
-}
-
-/// The events of the open row statement, to start the next run with its
-/// TABLE_MAP events when a run ends inside it.
-#[derive(Default)]
-struct OpenStatement {
-    maps: Vec<Event>,
-    open: bool,
-}
-
-impl OpenStatement {
-    fn see(&mut self, e: &Event) {
-        match &e.data {
-            EventData::TableMap(_) => {
-                if !self.open {
-                    self.maps.clear();
-                    self.open = true;
-                }
-                self.maps.push(e.clone());
-            }
-            EventData::Rows(r) => self.open = !r.is_statement_end(),
-            EventData::Query(_) => self.open = false,
-            _ => {}
-        }
-    }
 }
 
 /// A run may end after a rows event or a statement (not between a
@@ -109,7 +83,7 @@ impl Streaming<'_> {
         let send = !already_applied;
         if send {
             if self.session.is_none() {
-                *self.session = Some((self.open_session)().map_err(failed)?);
+                *self.session = Some(self.replay.open_session().map_err(failed)?);
             }
             self.session()
                 .begin_streamed(gtid.as_ref())
@@ -180,7 +154,7 @@ impl Streaming<'_> {
         gtid: Option<&Gtid>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<Option<TransactionSummary>, Failure> {
-        let mut statement = OpenStatement::default();
+        let mut statement = RowStatement::default();
         let mut run_bytes: u64 = 0;
         let mut total: u64 = 0;
         for e in &run {
@@ -190,11 +164,7 @@ impl Streaming<'_> {
         loop {
             if run_bytes >= RUN_BYTES && run.last().is_some_and(can_end_run_after) {
                 total += run_bytes;
-                let next = if statement.open {
-                    statement.maps.clone()
-                } else {
-                    vec![]
-                };
+                let next = statement.open_maps().to_vec();
                 if send {
                     self.send(std::mem::replace(&mut run, next), gtid)?;
                 } else {
@@ -244,7 +214,7 @@ impl Streaming<'_> {
         let steps = steps(events);
         let fde = self.fde.clone();
         self.session()
-            .stream_steps(&fde, &steps, gtid)
+            .apply_steps(&fde, &steps, gtid)
             .map_err(Failure::Target)
     }
 }

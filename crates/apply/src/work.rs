@@ -82,3 +82,48 @@ pub fn steps(events: Vec<Event>) -> Vec<Step> {
     }
     steps
 }
+
+/// Follows the row statement in progress (TABLE_MAP events, then rows
+/// events up to the one with STMT_END_F) through a run of events, to start
+/// a later piece of it with its TABLE_MAP events again.
+#[derive(Debug, Default)]
+pub(crate) struct RowStatement {
+    maps: Vec<Event>,
+    open: bool,
+}
+
+impl RowStatement {
+    /// Takes `e`, the next event, into account.
+    pub(crate) fn see(&mut self, e: &Event) {
+        match &e.data {
+            EventData::TableMap(_) => {
+                if !self.open {
+                    self.maps.clear();
+                    self.open = true;
+                }
+                self.maps.push(e.clone());
+            }
+            EventData::Rows(r) => self.open = !r.is_statement_end(),
+            EventData::Query(_) => self.open = false,
+            _ => {}
+        }
+    }
+
+    /// The TABLE_MAP events of the statement in progress (none between
+    /// statements).
+    pub(crate) fn open_maps(&self) -> &[Event] {
+        if self.open {
+            &self.maps
+        } else {
+            &[]
+        }
+    }
+
+    /// The TABLE_MAP of `table_id` in the statement in progress.
+    pub(crate) fn table_map(&self, table_id: u64) -> Option<&myreplay_binlog::TableMap> {
+        self.open_maps().iter().find_map(|e| match &e.data {
+            EventData::TableMap(m) if m.table_id() == table_id => Some(&**m),
+            _ => None,
+        })
+    }
+}
