@@ -25,13 +25,12 @@ fn big_statements(source: &PrivateMariaDb) {
     );
 }
 
-fn replay(
+/// The two tables on `source`, a snapshot of it as the target, then
+/// `workload`: the target and the binlogs the workload wrote.
+fn scenario(
     source: &mut PrivateMariaDb,
-    source_extra: &[&str],
-    limit: Option<usize>,
-    path: ApplyPath,
-) {
-    let _ = source_extra;
+    workload: fn(&PrivateMariaDb),
+) -> (PrivateMariaDb, Vec<std::path::PathBuf>) {
     source.exec(
         "CREATE DATABASE big;
          CREATE TABLE big.t (id INT PRIMARY KEY, pad VARCHAR(200), v INT) ENGINE=InnoDB;
@@ -39,9 +38,13 @@ fn replay(
     );
     let target = source.snapshot(&["--skip-log-bin"]);
     let before = source.binlogs().len();
-    big_statements(source);
+    workload(source);
     source.exec("FLUSH BINARY LOGS");
-    let files = source.binlogs_since(before);
+    (target, source.binlogs_since(before))
+}
+
+fn replay(source: &mut PrivateMariaDb, limit: Option<usize>, path: ApplyPath) {
+    let (target, files) = scenario(source, big_statements);
     let mut r = Replay::new(files, target.options());
     r.workers = 2;
     r.statement_limit = limit;
@@ -58,13 +61,13 @@ fn a_row_statement_larger_than_one_binlog_statement_is_applied_whole() {
     // Default 8 KiB rows events: ~10 MB statements of many events, cut into
     // 4 MiB BINLOG statements that each end a row statement.
     let mut source = PrivateMariaDb::start();
-    replay(&mut source, &[], None, ApplyPath::Binlog);
+    replay(&mut source, None, ApplyPath::Binlog);
 }
 
 #[test]
 fn small_binlog_statements_cut_every_row_statement_many_times() {
     let mut source = PrivateMariaDb::start();
-    replay(&mut source, &[], Some(64 << 10), ApplyPath::Binlog);
+    replay(&mut source, Some(64 << 10), ApplyPath::Binlog);
 }
 
 #[test]
@@ -72,13 +75,13 @@ fn a_rows_event_larger_than_a_binlog_statement_is_cut_at_row_boundaries() {
     // Rows events of up to 64 MiB on the source: each statement is one or
     // two huge events, cut at row boundaries into 256 KiB pieces.
     let mut source = PrivateMariaDb::start_with(&["--binlog-row-event-max-size=67108864"]);
-    replay(&mut source, &[], Some(256 << 10), ApplyPath::Binlog);
+    replay(&mut source, Some(256 << 10), ApplyPath::Binlog);
 }
 
 #[test]
 fn the_sql_path_applies_the_same_large_statements() {
     let mut source = PrivateMariaDb::start();
-    replay(&mut source, &[], None, ApplyPath::Sql);
+    replay(&mut source, None, ApplyPath::Sql);
 }
 
 /// Small transactions around large ones, so the large ones are barriers
@@ -109,16 +112,7 @@ fn mixed(source: &PrivateMariaDb) {
 
 fn mixed_source() -> (PrivateMariaDb, PrivateMariaDb, Vec<std::path::PathBuf>) {
     let mut source = PrivateMariaDb::start();
-    source.exec(
-        "CREATE DATABASE big;
-         CREATE TABLE big.t (id INT PRIMARY KEY, pad VARCHAR(200), v INT) ENGINE=InnoDB;
-         CREATE TABLE big.u (id INT PRIMARY KEY, v INT) ENGINE=InnoDB;",
-    );
-    let target = source.snapshot(&["--skip-log-bin"]);
-    let before = source.binlogs().len();
-    mixed(&source);
-    source.exec("FLUSH BINARY LOGS");
-    let files = source.binlogs_since(before);
+    let (target, files) = scenario(&mut source, mixed);
     (source, target, files)
 }
 

@@ -2,39 +2,15 @@
 //! moments and run again each time, it ends with every table equal to the
 //! source's; a finished replay run again applies nothing.
 
+mod common;
 #[path = "../../apply/tests/support/mod.rs"]
 mod support;
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use common::{apply_socket, transactions};
 use support::{assert_same_tables, PrivateMariaDb};
-
-fn myreplay_apply(
-    target: &PrivateMariaDb,
-    files: &[std::path::PathBuf],
-    extra: &[&str],
-) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_myreplay"));
-    c.arg("apply")
-        .arg("-S")
-        .arg(target.socket())
-        .args(["-u", "root", "--no-defaults"])
-        .args(extra)
-        .args(files);
-    c
-}
-
-/// Transactions in the files, as `myreplay transactions` counts them.
-fn transactions(files: &[std::path::PathBuf]) -> u64 {
-    let out = Command::new(env!("CARGO_BIN_EXE_myreplay"))
-        .arg("transactions")
-        .args(files)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    String::from_utf8_lossy(&out.stdout).lines().count() as u64
-}
 
 #[test]
 fn killed_at_any_moment_and_run_again_it_ends_equal_to_the_source() {
@@ -70,7 +46,7 @@ fn killed_at_any_moment_and_run_again_it_ends_equal_to_the_source() {
     let slow = ["--workers", "2", "--unit-transactions", "3"];
     let mut interrupted = 0;
     for delay_ms in [60u64, 120, 200, 300, 450, 650] {
-        let mut child = myreplay_apply(&target, &files, &slow)
+        let mut child = apply_socket(&target, &files, &slow)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -87,7 +63,7 @@ fn killed_at_any_moment_and_run_again_it_ends_equal_to_the_source() {
         "only {interrupted} runs were killed before finishing"
     );
     // Ctrl-C: a clean stop (exit 130) after the running units.
-    let child = myreplay_apply(&target, &files, &slow)
+    let child = apply_socket(&target, &files, &slow)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -115,7 +91,7 @@ fn killed_at_any_moment_and_run_again_it_ends_equal_to_the_source() {
     // this replay take seconds, so the restart lands in the middle of it.
     let slowest = ["--workers", "1", "--unit-transactions", "1"];
     let started = std::time::Instant::now();
-    let child = myreplay_apply(&restarted, &files, &slowest)
+    let child = apply_socket(&restarted, &files, &slowest)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -133,7 +109,7 @@ fn killed_at_any_moment_and_run_again_it_ends_equal_to_the_source() {
         "the restart happened during the replay"
     );
     assert_same_tables(&source, &restarted);
-    let out = myreplay_apply(&target, &files, &["--workers", "2", "--json"])
+    let out = apply_socket(&target, &files, &["--workers", "2", "--json"])
         .output()
         .unwrap();
     assert!(
@@ -151,7 +127,7 @@ fn killed_at_any_moment_and_run_again_it_ends_equal_to_the_source() {
     assert_same_tables(&source, &target);
 
     // Finished: running it again applies nothing and says so.
-    let out = myreplay_apply(&target, &files, &[]).output().unwrap();
+    let out = apply_socket(&target, &files, &[]).output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -174,7 +150,7 @@ fn a_failing_transaction_stops_cleanly_with_its_position() {
     let files = source.binlogs_since(before);
     // The target already has row 2: the second transaction cannot apply.
     target.exec("SET SESSION sql_log_bin = 0; INSERT INTO app.t VALUES (2, 99);");
-    let out = myreplay_apply(&target, &files, &["--workers", "1"])
+    let out = apply_socket(&target, &files, &["--workers", "1"])
         .output()
         .unwrap();
     assert_eq!(
@@ -241,7 +217,7 @@ fn stop_points_and_database_filters_end_at_transaction_boundaries() {
             .unwrap()
     };
     let run = |target: &PrivateMariaDb, extra: &[&str]| {
-        let out = myreplay_apply(target, &files, extra).output().unwrap();
+        let out = apply_socket(target, &files, extra).output().unwrap();
         assert!(
             out.status.success(),
             "{}",
@@ -344,7 +320,7 @@ fn rewrite_db_applies_one_database_into_another() {
     );
     let files = source.binlogs_since(before);
     for path in ["binlog", "sql"] {
-        let out = myreplay_apply(
+        let out = apply_socket(
             &target,
             &files,
             &[
@@ -400,7 +376,7 @@ fn preserve_gtids_gives_the_target_the_sources_gtids() {
     sql += "SET SESSION gtid_domain_id = 7; INSERT INTO app.t VALUES (1000); FLUSH BINARY LOGS;";
     source.exec(&sql);
     let files = source.binlogs_since(before);
-    let out = myreplay_apply(&target, &files, &["--preserve-gtids", "--workers", "4"])
+    let out = apply_socket(&target, &files, &["--preserve-gtids", "--workers", "4"])
         .output()
         .unwrap();
     assert!(
@@ -447,7 +423,7 @@ fn apply_sessions_do_not_write_the_targets_binlog_unless_asked() {
     };
     let (quiet_before, logged_before) = (pos(&quiet), pos(&logged));
     let run = |target: &PrivateMariaDb, extra: &[&str]| {
-        let out = myreplay_apply(target, &files, extra).output().unwrap();
+        let out = apply_socket(target, &files, extra).output().unwrap();
         assert!(
             out.status.success(),
             "{}",

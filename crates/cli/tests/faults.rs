@@ -12,6 +12,7 @@
 //! MYREPLAY_FAULT_SEED=1234 cargo test -p myreplay-cli --test faults
 //! ```
 
+mod common;
 #[path = "../../apply/tests/support/mod.rs"]
 mod support;
 
@@ -20,6 +21,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
+use common::{apply_as, apply_socket, stderr, transactions};
 use mysql::prelude::Queryable;
 use support::proxy::Proxy;
 use support::{assert_same_tables, PrivateMariaDb};
@@ -60,52 +62,6 @@ fn seed(test: &str) -> u64 {
     };
     eprintln!("{test}: seed {seed} (replay with MYREPLAY_FAULT_SEED={seed})");
     seed
-}
-
-/// `myreplay apply` as root over the target's unix socket.
-fn apply_socket(target: &PrivateMariaDb, files: &[PathBuf], extra: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_myreplay"));
-    c.arg("apply")
-        .arg("-S")
-        .arg(target.socket())
-        .args(["-u", "root", "--no-defaults"])
-        .args(extra)
-        .args(files);
-    c
-}
-
-/// `myreplay apply` as `user` (password in MYSQL_PWD) over the socket.
-fn apply_as(
-    target: &PrivateMariaDb,
-    user: &str,
-    password: &str,
-    files: &[PathBuf],
-    extra: &[&str],
-) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_myreplay"));
-    c.arg("apply")
-        .arg("-S")
-        .arg(target.socket())
-        .args(["-u", user, "--no-defaults"])
-        .env("MYSQL_PWD", password)
-        .args(extra)
-        .args(files);
-    c
-}
-
-/// Transactions in the files, as `myreplay transactions` counts them.
-fn transactions(files: &[PathBuf]) -> u64 {
-    let out = Command::new(env!("CARGO_BIN_EXE_myreplay"))
-        .arg("transactions")
-        .args(files)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    String::from_utf8_lossy(&out.stdout).lines().count() as u64
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// Runs to the end; panics with its stderr unless it succeeded.
@@ -197,6 +153,22 @@ fn bank(
     targets: usize,
     target_options: &[&str],
 ) -> (PrivateMariaDb, Vec<PrivateMariaDb>, Vec<PathBuf>) {
+    bank_then(accounts, transfers, targets, target_options, "")
+}
+
+/// A DDL after the transfers, and a change that uses it: once it commits,
+/// the replay reads the target's schema again on its control connection.
+const LEDGER_DDL: &str = "ALTER TABLE app.ledger ADD COLUMN note VARCHAR(20) NULL;
+     USE app; INSERT INTO ledger (account, amount, note) VALUES (1, 1, 'after');";
+
+/// [`bank`], then `then` (SQL) on the source before its binlogs are closed.
+fn bank_then(
+    accounts: usize,
+    transfers: usize,
+    targets: usize,
+    target_options: &[&str],
+    then: &str,
+) -> (PrivateMariaDb, Vec<PrivateMariaDb>, Vec<PathBuf>) {
     let mut source = PrivateMariaDb::start();
     source.exec(BANK_SCHEMA);
     let mut options = vec!["--skip-log-bin"];
@@ -206,6 +178,9 @@ fn bank(
     // The source only writes the workload: no need to flush at each commit.
     source.exec("SET GLOBAL innodb_flush_log_at_trx_commit = 2");
     source.exec(&bank_sql(accounts, transfers));
+    if !then.is_empty() {
+        source.exec(then);
+    }
     source.exec("FLUSH BINARY LOGS");
     let files = source.binlogs_since(before);
     (source, targets, files)
@@ -306,21 +281,10 @@ fn killed_with_sigkill_at_20_random_moments_and_run_again_it_ends_equal_to_the_s
 /// transaction.
 #[test]
 fn the_target_server_killed_mid_run_and_started_again_the_replay_finishes_equal() {
-    let mut source = PrivateMariaDb::start();
-    source.exec(BANK_SCHEMA);
-    let mut target = source.snapshot(&["--skip-log-bin"]);
-    let target = &mut target;
-    let before = source.binlogs().len();
-    source.exec("SET GLOBAL innodb_flush_log_at_trx_commit = 2");
-    source.exec(&bank_sql(500, 6_000));
-    // A DDL after the crash: the replay reads the schema again on its
-    // control connection, which the crash cut; it connects again.
-    source.exec(
-        "ALTER TABLE app.ledger ADD COLUMN note VARCHAR(20) NULL;
-         USE app; INSERT INTO ledger (account, amount, note) VALUES (1, 1, 'after');",
-    );
-    source.exec("FLUSH BINARY LOGS");
-    let files = source.binlogs_since(before);
+    // The DDL comes after the crash: the control connection the crash cut
+    // connects again to read the schema.
+    let (source, mut targets, files) = bank_then(500, 6_000, 1, &[], LEDGER_DDL);
+    let target = &mut targets[0];
     let total = transactions(&files);
     let mut child = apply_socket(
         target,
@@ -470,7 +434,11 @@ fn a_read_only_target_is_refused_before_the_first_write_and_mid_run_stops_cleanl
     let target = &targets[0];
     let total = transactions(&files);
     target.exec(APPLIER);
-    let applier = |extra: &[&str]| apply_as(target, "applier", "applier-pw", &files, extra);
+    let applier = |extra: &[&str]| {
+        let mut c = apply_as(target, "applier", &files, extra);
+        c.env("MYSQL_PWD", "applier-pw");
+        c
+    };
 
     // Read-only before the run: the preflight says so, nothing written.
     target.exec("SET GLOBAL read_only = ON");
@@ -792,21 +760,9 @@ fn a_lock_never_released_stops_cleanly_saying_it_was_retried() {
 fn cuts_from_the_first_moment_and_across_a_ddl_stop_cleanly_and_a_rerun_finishes() {
     let seed = seed("proxy-startup");
     let mut rng = Rng(seed);
-    let mut source = PrivateMariaDb::start();
-    source.exec(BANK_SCHEMA);
-    let target = source.snapshot(&["--skip-log-bin"]);
-    let before = source.binlogs().len();
-    source.exec("SET GLOBAL innodb_flush_log_at_trx_commit = 2");
-    source.exec(&bank_sql(300, 2_000));
-    // A DDL in the middle: once it commits, the replay reads the target's
-    // schema again on its control connection.
-    source.exec(
-        "ALTER TABLE app.ledger ADD COLUMN note VARCHAR(20) NULL;
-         USE app; INSERT INTO ledger (account, amount, note) VALUES (1, 1, 'after');
-         UPDATE accounts SET balance = balance + 1 WHERE id < 50;",
-    );
-    source.exec("FLUSH BINARY LOGS");
-    let files = source.binlogs_since(before);
+    let then = format!("{LEDGER_DDL} UPDATE accounts SET balance = balance + 1 WHERE id < 50;");
+    let (source, targets, files) = bank_then(300, 2_000, 1, &[], &then);
+    let target = &targets[0];
     let total = transactions(&files);
     let proxy = Proxy::start(([127, 0, 0, 1], target.port()).into());
     let port = proxy.port().to_string();
@@ -862,7 +818,7 @@ fn cuts_from_the_first_moment_and_across_a_ddl_stop_cleanly_and_a_rerun_finishes
     eprintln!("{outcomes}");
     assert!(finished, "seed {seed}: a run finished:\n{outcomes}");
     eprintln!("{stops} runs stopped by a cut before one finished");
-    assert_eq!(checkpoint_rows(&target), total, "seed {seed}");
-    assert_same_tables(&source, &target);
-    a_rerun_applies_nothing(apply_socket(&target, &files, &[]), total);
+    assert_eq!(checkpoint_rows(target), total, "seed {seed}");
+    assert_same_tables(&source, target);
+    a_rerun_applies_nothing(apply_socket(target, &files, &[]), total);
 }
