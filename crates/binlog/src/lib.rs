@@ -24,6 +24,7 @@
 //! ```
 
 pub mod context;
+mod continuity;
 pub mod decode;
 pub mod error;
 pub mod event;
