@@ -76,7 +76,9 @@ pub struct EventStream {
     files: Vec<Option<Source>>,
     next_file: usize,
     reader: Option<EventReader<Input>>,
-    /// Inner events of the last TRANSACTION_PAYLOAD, not yet returned.
+    /// Events to return before reading on: the inner events of the last
+    /// TRANSACTION_PAYLOAD, or the first file's FORMAT_DESCRIPTION when
+    /// reading starts past it.
     inner: VecDeque<Event>,
     /// The previous file, and the name its closing ROTATE gave (if any).
     previous: Option<(Arc<str>, Option<String>)>,
@@ -173,6 +175,9 @@ impl EventStream {
                     self.stopped = true;
                     return Ok(None);
                 }
+                if let Some(e) = self.inner.pop_front() {
+                    return Ok(Some(e));
+                }
                 continue;
             };
             let is_last = self.next_file == self.files.len();
@@ -251,7 +256,20 @@ impl EventStream {
         }
         if first {
             if let Some(start) = self.options.start_position {
-                skip_to_boundary(&mut reader, start, &mut self.trail, self.options)?;
+                // The events from `start` are read under the file's
+                // FORMAT_DESCRIPTION: it is handed on first, as mysqlbinlog
+                // prints it first (an applier needs it to send row events).
+                if let Some(fde) =
+                    skip_to_boundary(&mut reader, start, &mut self.trail, self.options)?
+                {
+                    let data = decode(&fde, reader.format(), self.options.inflate_limit)?;
+                    self.inner.push_back(Event {
+                        end: fde.end(),
+                        raw: fde,
+                        inner: None,
+                        data,
+                    });
+                }
             }
         }
         self.reader = Some(reader);
@@ -328,16 +346,19 @@ impl EventStream {
 }
 
 /// Reads (frames and verifies) events up to `start`, which must be where one
-/// begins. The GTID state they carry is noted in `trail`.
+/// begins. The GTID state they carry is noted in `trail`. Returns the
+/// FORMAT_DESCRIPTION event read on the way, the one the events from `start`
+/// are written under.
 fn skip_to_boundary(
     reader: &mut EventReader<Input>,
     start: u64,
     trail: &mut GtidTrail,
     options: StreamOptions,
-) -> Result<()> {
+) -> Result<Option<RawEvent>> {
+    let mut fde = None;
     if start <= 4 {
         return if start == 4 {
-            Ok(())
+            Ok(None)
         } else {
             Err(Error::BadPosition {
                 at: Position::new(reader.file().clone(), start),
@@ -349,7 +370,7 @@ fn skip_to_boundary(
     loop {
         let here = reader.offset();
         if here == start {
-            return Ok(());
+            return Ok(fde);
         }
         match reader.next_event()? {
             Some(ev) if ev.end() > start => {
@@ -380,6 +401,9 @@ fn skip_to_boundary(
                         Ok(data) => trail.observe(&ev, &data),
                         Err(_) => trail.unreliable = true,
                     }
+                }
+                if t == EventType::FORMAT_DESCRIPTION {
+                    fde = Some(ev);
                 }
             }
             None => {

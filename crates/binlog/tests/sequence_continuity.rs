@@ -114,6 +114,34 @@ fn the_mariadb_fixtures_read_in_sequence_and_from_a_start_position() {
 }
 
 #[test]
+fn a_stream_started_inside_a_file_hands_on_its_format_description_first() {
+    // Regression (issue 9): the events from a start position are written
+    // under the file's FORMAT_DESCRIPTION; skipping to the position read it
+    // without handing it on, and the applier sent an empty BINLOG ''.
+    let events = read_all(&[fixture(2)]).unwrap();
+    let first_gtid = events
+        .iter()
+        .find(|e| matches!(e.data, EventData::Gtid(_)))
+        .unwrap()
+        .raw
+        .pos
+        .offset;
+    for start in [first_gtid, events.last().unwrap().raw.pos.offset] {
+        let options = StreamOptions {
+            start_position: Some(start),
+            ..StreamOptions::default()
+        };
+        let got = EventStream::open(&[fixture(2)], options)
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        assert!(matches!(got[0].data, EventData::FormatDescription { .. }));
+        assert_eq!(got[0].raw.pos.offset, 4);
+        assert_eq!(got[1].raw.pos.offset, start);
+    }
+}
+
+#[test]
 fn names_out_of_order_are_refused_before_anything_is_read() {
     // EventStream::open reads no event: the error comes from the names
     // (and the closing ROTATE of the first file, read for the message).
