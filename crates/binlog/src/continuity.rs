@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::event::EventData;
 use crate::gtid::Gtid;
+use crate::gtid_set::{GtidSet, GtidSource};
 use crate::reader::RawEvent;
 
 /// What one file says about the binlog's GTID state, for the check that the
@@ -48,67 +49,9 @@ pub(crate) struct GtidTrail {
     list_at: u64,
 }
 
-/// A MySQL GTID's source: server UUID and tag.
-type GtidKey = ([u8; 16], Option<String>);
+type GtidKey = GtidSource;
 
-/// A MySQL GTID set: per source, sorted disjoint intervals `[start, end)`.
-#[derive(Debug, Default, Clone)]
-struct GtidSet(BTreeMap<GtidKey, Vec<(u64, u64)>>);
-
-impl GtidSet {
-    fn add_interval(&mut self, key: &GtidKey, start: u64, end: u64) {
-        if start >= end {
-            return;
-        }
-        let v = self.0.entry(key.clone()).or_default();
-        // The common case: GTIDs in increasing order, extending the last interval.
-        if let Some(last) = v.last_mut() {
-            if start == last.1 {
-                last.1 = end;
-                return;
-            }
-            if start > last.1 {
-                v.push((start, end));
-                return;
-            }
-        } else {
-            v.push((start, end));
-            return;
-        }
-        v.push((start, end));
-        v.sort_unstable();
-        let mut merged: Vec<(u64, u64)> = Vec::with_capacity(v.len());
-        for &(s, e) in v.iter() {
-            match merged.last_mut() {
-                Some(m) if s <= m.1 => m.1 = m.1.max(e),
-                _ => merged.push((s, e)),
-            }
-        }
-        *v = merged;
-    }
-
-    fn add(&mut self, key: &GtidKey, gno: u64) {
-        self.add_interval(key, gno, gno.saturating_add(1));
-    }
-
-    /// The first GTID of `self` that `other` does not hold.
-    fn first_missing_from(&self, other: &GtidSet) -> Option<(GtidKey, u64)> {
-        for (key, intervals) in &self.0 {
-            let theirs = other.0.get(key).map(Vec::as_slice).unwrap_or(&[]);
-            for &(s, e) in intervals {
-                let mut at = s;
-                while at < e {
-                    match theirs.iter().find(|&&(ts, te)| ts <= at && at < te) {
-                        Some(&(_, te)) => at = te,
-                        None => return Some((key.clone(), at)),
-                    }
-                }
-            }
-        }
-        None
-    }
-}
-
+#[cfg(test)]
 fn mysql_gtid_text(key: &GtidKey, gno: u64) -> String {
     Gtid::MySql {
         sid: key.0,
@@ -120,69 +63,6 @@ fn mysql_gtid_text(key: &GtidKey, gno: u64) -> String {
 
 fn mariadb_gtid_text(pair: (u32, u32), seq: u64) -> String {
     format!("{}-{}-{}", pair.0, pair.1, seq)
-}
-
-/// Decodes a PREVIOUS_GTIDS body (plain or, MySQL 8.3+, tagged), refusing
-/// counts the body cannot hold before allocating for them.
-fn parse_previous_gtids(body: &[u8]) -> Option<GtidSet> {
-    fn take<'a>(i: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
-        if i.len() < n {
-            return None;
-        }
-        let (a, b) = i.split_at(n);
-        *i = b;
-        Some(a)
-    }
-    fn u64_le(i: &mut &[u8]) -> Option<u64> {
-        Some(u64::from_le_bytes(take(i, 8)?.try_into().ok()?))
-    }
-    // MySQL's variable-length integer: the count of trailing one bits of the
-    // first byte gives the extra bytes; 0xff is followed by 8 bytes.
-    fn varlen(i: &mut &[u8]) -> Option<u64> {
-        let first = *i.first()?;
-        let ones = first.trailing_ones() as usize;
-        if ones == 8 {
-            take(i, 1)?;
-            return u64_le(i);
-        }
-        let bytes = take(i, ones + 1)?;
-        let mut raw = [0u8; 8];
-        raw[..bytes.len()].copy_from_slice(bytes);
-        Some(u64::from_le_bytes(raw) >> (ones + 1))
-    }
-    let mut i = body;
-    let head = u64_le(&mut i)?;
-    let tagged = head >> 56 != 0;
-    let n_sids = if tagged {
-        (head >> 8) & ((1 << 48) - 1)
-    } else {
-        head & ((1 << 56) - 1)
-    };
-    // Each source takes at least 16 + 8 bytes.
-    if n_sids.checked_mul(24)? > i.len() as u64 {
-        return None;
-    }
-    let mut set = GtidSet::default();
-    for _ in 0..n_sids {
-        let sid: [u8; 16] = take(&mut i, 16)?.try_into().ok()?;
-        let tag = if tagged {
-            let len = usize::try_from(varlen(&mut i)?).ok()?;
-            let t = take(&mut i, len)?;
-            (len > 0).then(|| String::from_utf8_lossy(t).to_ascii_lowercase())
-        } else {
-            None
-        };
-        let n = u64_le(&mut i)?;
-        if n.checked_mul(16)? > i.len() as u64 {
-            return None;
-        }
-        let key = (sid, tag);
-        for _ in 0..n {
-            let (s, e) = (u64_le(&mut i)?, u64_le(&mut i)?);
-            set.add_interval(&key, s, e);
-        }
-    }
-    Some(set)
 }
 
 impl GtidTrail {
@@ -220,7 +100,7 @@ impl GtidTrail {
                     self.unreliable = true;
                     return;
                 }
-                match parse_previous_gtids(raw.body()) {
+                match GtidSet::from_previous_gtids(raw.body()) {
                     Some(set) => {
                         self.previous = Some(set);
                         self.list_at = raw.pos.offset;
@@ -243,7 +123,7 @@ impl GtidTrail {
                     }
                     Some(Gtid::MySql { sid, tag, gno }) => {
                         if let Some((key, gno)) = self.last_mysql.take() {
-                            self.seen.add(&key, gno);
+                            self.seen.add_interval(&key, gno, gno.saturating_add(1));
                         }
                         self.last_mysql = Some(((*sid, tag.clone()), *gno));
                     }
@@ -271,12 +151,8 @@ impl GtidTrail {
         }
         if let Some(previous) = &next.previous {
             let mut required = self.previous.clone().unwrap_or_default();
-            for (key, intervals) in &self.seen.0 {
-                for &(s, e) in intervals {
-                    required.add_interval(key, s, e);
-                }
-            }
-            let (key, gno) = required.first_missing_from(previous)?;
+            required.extend(&self.seen);
+            let missing = required.first_missing_from(previous)?;
             let whence = if self.seen.first_missing_from(previous).is_some() {
                 "holds"
             } else {
@@ -285,7 +161,7 @@ impl GtidTrail {
             return Some(format!(
                 "{next_name} does not continue {prev_name}: its PREVIOUS_GTIDS event (at offset {}) lacks {}, which {prev_name} {whence}",
                 next.list_at,
-                mysql_gtid_text(&key, gno),
+                missing,
             ));
         }
         None
@@ -379,14 +255,14 @@ mod tests {
         let mut r = EventReader::open(&path, ReaderOptions::default()).unwrap();
         while let Some(ev) = r.next_event().unwrap() {
             if ev.header.event_type == EventType::PREVIOUS_GTIDS {
-                return parse_previous_gtids(ev.body());
+                return GtidSet::from_previous_gtids(ev.body());
             }
         }
         panic!("{name}: no PREVIOUS_GTIDS")
     }
 
     fn show(set: &GtidSet) -> Vec<String> {
-        set.0
+        set.mysql_intervals()
             .iter()
             .flat_map(|(k, v)| {
                 v.iter()
@@ -399,40 +275,25 @@ mod tests {
     fn previous_gtids_decode_plain_and_tagged() {
         let plain = previous_gtids_of("binlog_transaction_previous_GTID_no_tag.000001").unwrap();
         let tagged = previous_gtids_of("binlog_transaction_with_GTID_TAG.000001").unwrap();
-        assert!(!plain.0.is_empty());
+        assert!(plain.has_mysql());
         assert!(
-            tagged.0.keys().any(|k| k.1.is_some()),
+            tagged.mysql_intervals().keys().any(|k| k.1.is_some()),
             "{:?}",
             show(&tagged)
         );
         assert!(previous_gtids_of("binlog_transaction_with_GTID.000001")
             .unwrap()
-            .0
             .is_empty());
     }
 
     #[test]
     fn previous_gtids_refuse_counts_the_body_cannot_hold() {
         let mut body = u64::MAX.to_le_bytes().to_vec();
-        assert!(parse_previous_gtids(&body).is_none());
+        assert!(GtidSet::from_previous_gtids(&body).is_none());
         body = 1u64.to_le_bytes().to_vec();
         body.extend_from_slice(&[0; 16]);
         body.extend_from_slice(&u64::MAX.to_le_bytes());
-        assert!(parse_previous_gtids(&body).is_none());
-        assert!(parse_previous_gtids(&[1, 2]).is_none());
-    }
-
-    #[test]
-    fn gtid_sets_merge_and_find_what_is_missing() {
-        let k: GtidKey = ([1; 16], None);
-        let mut a = GtidSet::default();
-        for g in [5, 1, 2, 3, 9, 4] {
-            a.add(&k, g);
-        }
-        assert_eq!(a.0[&k], vec![(1, 6), (9, 10)]);
-        let mut b = GtidSet::default();
-        b.add_interval(&k, 1, 10);
-        assert!(a.first_missing_from(&b).is_none());
-        assert_eq!(b.first_missing_from(&a), Some((k.clone(), 6)));
+        assert!(GtidSet::from_previous_gtids(&body).is_none());
+        assert!(GtidSet::from_previous_gtids(&[1, 2]).is_none());
     }
 }

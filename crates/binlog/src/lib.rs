@@ -31,6 +31,7 @@ pub mod event;
 pub mod event_type;
 pub mod format;
 pub mod gtid;
+pub mod gtid_set;
 pub mod header;
 pub mod mariadb;
 mod parse_error;
@@ -47,6 +48,7 @@ pub use event::{Event, EventData, GtidEvent, Query, QueryClass, RowsEvent, Table
 pub use event_type::{EventType, RowsKind};
 pub use format::Format;
 pub use gtid::Gtid;
+pub use gtid_set::GtidSet;
 pub use header::EventHeader;
 pub use reader::{EventReader, RawEvent, ReaderOptions};
 pub use stream::{EventStream, StreamOptions};
