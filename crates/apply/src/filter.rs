@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use myreplay_binlog::{Event, EventData, Gtid, TransactionSummary};
+use myreplay_binlog::{Event, EventData, Gtid, GtidSet, TransactionSummary};
 
 /// Where to start and stop, besides positions.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -19,6 +19,9 @@ pub struct Range {
     pub stop_before_gtid: Option<Gtid>,
     /// Stop after this transaction.
     pub stop_after_gtid: Option<Gtid>,
+    /// The GTID state the target already holds (the restored backup's):
+    /// transactions inside it are not applied, reading goes on.
+    pub start_state: Option<GtidSet>,
 }
 
 /// What the range says about one transaction.
@@ -27,6 +30,9 @@ pub enum Decision {
     Apply,
     /// Before the start: not applied, reading goes on.
     Skip,
+    /// Inside the start state (the target holds it already): not applied,
+    /// reading goes on.
+    Before,
     /// Apply it, then stop reading.
     ApplyThenStop,
     /// Stop before it.
@@ -43,6 +49,11 @@ impl Range {
         }
         if self.stop_time.is_some_and(|s| t.timestamp >= s) {
             return Decision::Stop;
+        }
+        if let (Some(state), Some(g)) = (&self.start_state, &t.gtid) {
+            if state.contains(g) {
+                return Decision::Before;
+            }
         }
         if self.start_time.is_some_and(|s| t.timestamp < s) {
             return Decision::Skip;

@@ -138,6 +138,9 @@ pub struct Report {
     pub transactions_skipped: u64,
     /// Left out by the range or the database filters.
     pub transactions_filtered: u64,
+    /// Inside the start state (`Range::start_state`): the restored backup
+    /// holds them already.
+    pub transactions_before_start: u64,
     pub rows: u64,
     pub units: u64,
     /// Transactions above the stream threshold, applied while read.
@@ -496,6 +499,10 @@ impl Replay {
                         }
                         Decision::Skip => {
                             report.transactions_filtered += 1;
+                            continue;
+                        }
+                        Decision::Before => {
+                            report.transactions_before_start += 1;
                             continue;
                         }
                         Decision::ApplyThenStop => input_done = true,

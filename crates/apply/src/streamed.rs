@@ -115,7 +115,7 @@ impl Streaming<'_> {
                 rollback(self);
                 return Ok(Outcome::LeftOut { stop: true });
             }
-            Decision::Skip => {
+            Decision::Skip | Decision::Before => {
                 rollback(self);
                 return Ok(Outcome::LeftOut { stop: false });
             }

@@ -140,6 +140,25 @@ impl GtidSet {
         self.mariadb_domains().find(|g| !other.contains(g))
     }
 
+    /// The part of `self` whose MySQL sources (UUID and tag) and MariaDB
+    /// domains `other` names too.
+    pub fn restricted_to(&self, other: &GtidSet) -> GtidSet {
+        GtidSet {
+            mysql: self
+                .mysql
+                .iter()
+                .filter(|(k, _)| other.mysql.contains_key(*k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            mariadb: self
+                .mariadb
+                .iter()
+                .filter(|(d, _)| other.mariadb.contains_key(*d))
+                .map(|(d, v)| (*d, *v))
+                .collect(),
+        }
+    }
+
     /// Whether every GTID of `self` is in `other`.
     pub fn is_subset(&self, other: &GtidSet) -> bool {
         self.first_missing_from(other).is_none()
