@@ -16,11 +16,14 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
             "myreplay apply needs a target: give -h/-P/-u/-p or -S like the mysql client"
         );
     };
+    // Which binlogs and where to start: proven (or refused) before the
+    // target is touched.
+    let input = crate::input::Input::resolve(&args.read)?;
     if args.dry_run {
         let mut conn = target.conn()?;
         let p = myreplay_apply::preflight(
             &mut conn,
-            args.read.files.first().map(|f| f.as_path()),
+            input.files.first().map(|f| f.as_path()),
             args.log_bin,
         )?;
         eprintln!(
@@ -30,10 +33,22 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
             if p.target_log_bin { "on" } else { "off" },
             p.source_server_version
         );
-        return crate::plan::report(&args.read, Some(target), &[]);
+        return crate::plan::report(&args.read, &input, Some(target), &[]);
     }
-    let mut replay = Replay::new(args.read.files.clone(), target);
-    replay.stream = args.read.stream_options();
+    if input.recovery.is_some() && input.files.is_empty() {
+        // Proven above: the target holds every transaction of the binlogs.
+        if args.read.json {
+            println!(
+                "{}",
+                serde_json::to_string(&myreplay_apply::Report::default())?
+            );
+        } else {
+            println!("nothing to apply: the start state holds every transaction of these binlogs");
+        }
+        return Ok(());
+    }
+    let mut replay = Replay::new(input.files.clone(), target);
+    replay.stream = input.stream;
     if let Some(w) = args.workers {
         replay.workers = w.max(1);
     }
@@ -64,6 +79,7 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
         stop_time: time(&args.stop_datetime)?,
         stop_before_gtid: gtid(&args.stop_before_gtid)?,
         stop_after_gtid: gtid(&args.stop_after_gtid)?,
+        start_state: input.start_state.clone(),
     };
     if args.start_datetime.is_some() || args.stop_datetime.is_some() {
         eprintln!(
@@ -86,8 +102,7 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
 
     let started = Instant::now();
     let mut last_print = Instant::now();
-    let total: u64 = args
-        .read
+    let total: u64 = input
         .files
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
@@ -152,10 +167,11 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
     } else {
         writeln!(
             out,
-            "applied {} transactions ({} skipped as already applied, {} left out by the range or filters), {} rows in {:.2} s ({:.0} transactions/s)",
+            "applied {} transactions ({} skipped as already applied, {} left out by the range or filters, {} inside the start state), {} rows in {:.2} s ({:.0} transactions/s)",
             report.transactions_applied,
             report.transactions_skipped,
             report.transactions_filtered,
+            report.transactions_before_start,
             report.rows,
             report.seconds,
             report.transactions_applied as f64 / report.seconds.max(0.001)
@@ -174,32 +190,10 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
                 l.file,
                 l.offset,
                 l.gtid.as_deref().unwrap_or("no GTID"),
-                utc(l.timestamp)
+                crate::time::utc(l.timestamp)
             )?,
             None => writeln!(out, "nothing new to apply")?,
         }
     }
     result.map(|_| ()).map_err(anyhow::Error::from)
-}
-
-/// Seconds since the epoch as `YYYY-MM-DD HH:MM:SS` (UTC).
-fn utc(ts: u32) -> String {
-    let secs = i64::from(ts);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
 }

@@ -274,11 +274,37 @@ pub fn normalize_password_flag(
 #[derive(Debug, Args)]
 pub struct ReadArgs {
     /// Binlog or relay log files, in order (a shell glob such as binlog.0* sorts them).
-    #[arg(required = true, value_name = "FILE")]
+    #[arg(value_name = "FILE", required_unless_present_any = ["binlog_dir", "binlog_index"], conflicts_with_all = ["binlog_dir", "binlog_index"])]
     pub files: Vec<PathBuf>,
 
+    /// Read the binlogs of this directory (e.g. the source's datadir or a
+    /// binlog archive), ordered by their own continuity, instead of FILEs.
+    #[arg(long, value_name = "DIR", conflicts_with = "binlog_index")]
+    pub binlog_dir: Option<PathBuf>,
+
+    /// Read the binlogs this index file lists (binlog.index), instead of FILEs.
+    #[arg(long, value_name = "FILE")]
+    pub binlog_index: Option<PathBuf>,
+
+    /// Start where this backup ends: its directory or metadata file
+    /// (mariadb-backup / XtraBackup, mydumper, mysqldump / mariadb-dump .sql,
+    /// MySQL Shell dump). Its GTID set decides; its file and position are checked.
+    #[arg(long, value_name = "PATH")]
+    pub from_backup: Option<PathBuf>,
+
+    /// The GTID state the target already holds: transactions inside it are
+    /// skipped (MariaDB `0-1-100,1-2-7`, one per domain, every domain of the
+    /// binlogs named, `D-0-0` for none of domain D; MySQL `uuid:1-100[,...]`).
+    #[arg(long, value_name = "SET", value_parser = str::parse::<myreplay_binlog::GtidSet>)]
+    pub start_gtid: Option<myreplay_binlog::GtidSet>,
+
+    /// Accept a gap between binlog files (a missing file, transactions no
+    /// file holds): only when its transactions are known not to be needed.
+    #[arg(long)]
+    pub allow_gap: bool,
+
     /// Start reading the first file at this byte offset (must be an event boundary).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", conflicts_with_all = ["from_backup", "start_gtid"])]
     pub start_position: Option<u64>,
 
     /// Stop before the first event of the last file that starts at or after this offset.

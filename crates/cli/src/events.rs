@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use myreplay_binlog::{Error, Event, EventData, EventStream};
+use myreplay_binlog::{Event, EventData, EventStream};
 use serde::Serialize;
 
 use crate::args::ReadArgs;
@@ -23,8 +23,9 @@ struct EventLine<'a> {
     info: String,
 }
 
-pub fn run(args: &ReadArgs) -> Result<(), Error> {
-    let mut stream = EventStream::open(&args.files, args.stream_options())?;
+pub fn run(args: &ReadArgs) -> anyhow::Result<()> {
+    let input = crate::input::Input::resolve(args)?;
+    let mut stream = EventStream::open(&input.files, input.stream)?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     while let Some(event) = stream.next_event()? {

@@ -22,6 +22,14 @@ pub const SERVER: i32 = 8;
 /// A transaction failed on the target: the replay stopped cleanly (nothing
 /// of the failing unit committed); fix the cause and run the same command.
 pub const APPLY: i32 = 9;
+/// Where to start cannot be proven safe, so nothing was read or written: a
+/// gap between the backup and the binlogs (or between two binlogs), binlogs
+/// that end before the backup's point, a start state that does not account
+/// for every transaction (a MariaDB domain, transactions without GTIDs).
+pub const START: i32 = 10;
+/// The backup's metadata cannot be used: not a backup, an unfinished dump,
+/// no binlog coordinates recorded, unreadable lines.
+pub const BACKUP: i32 = 11;
 /// Interrupted; run the same command to resume.
 pub const CANCELLED: i32 = 130;
 
@@ -44,12 +52,31 @@ pub fn code(e: &Error) -> i32 {
     }
 }
 
+/// The exit code for an error finding the binlogs or the start.
+pub fn source_code(e: &myreplay_source::SourceError) -> i32 {
+    use myreplay_source::SourceError as S;
+    match e {
+        S::Io { .. } => IO,
+        S::Binlog(b) => code(b),
+        S::Backup(_) => BACKUP,
+        S::Files { .. } => USAGE,
+        S::Gap { .. } | S::BackupNewer { .. } | S::StartState { .. } => START,
+    }
+}
+
 /// Prints the error (one line: file, offset and reason) and returns the exit code.
 pub fn report(result: anyhow::Result<()>) -> i32 {
     let Err(e) = result else { return OK };
     eprintln!("myreplay: error: {e}");
     if let Some(e) = e.downcast_ref::<Error>() {
         code(e)
+    } else if let Some(s) = e.downcast_ref::<myreplay_source::SourceError>() {
+        source_code(s)
+    } else if e
+        .downcast_ref::<myreplay_source::backup::BackupError>()
+        .is_some()
+    {
+        BACKUP
     } else if e.downcast_ref::<myreplay_plan::PlanError>().is_some() {
         CORRUPT
     } else if let Some(a) = e.downcast_ref::<myreplay_apply::ApplyError>() {

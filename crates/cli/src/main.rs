@@ -6,7 +6,9 @@ mod args;
 mod argv;
 mod events;
 mod exit;
+mod input;
 mod plan;
+mod time;
 mod transactions;
 
 use clap::Parser;
@@ -14,8 +16,8 @@ use clap::Parser;
 fn main() {
     let args = args::Cli::parse_from(args::normalize_password_flag(argv::args_hiding_passwords()));
     let result = match &args.command {
-        args::Command::Events(a) => events::run(a).map_err(anyhow::Error::from),
-        args::Command::Transactions(a) => transactions::run(a).map_err(anyhow::Error::from),
+        args::Command::Events(a) => events::run(a),
+        args::Command::Transactions(a) => transactions::run(a),
         args::Command::Plan(a) => plan::run(a),
         args::Command::Apply(a) => apply::run(a),
     };

@@ -21,7 +21,7 @@ struct Largest {
 }
 
 #[derive(Serialize)]
-struct Report {
+struct Report<'a> {
     key_source: KeySource,
     transactions: u64,
     rows: u64,
@@ -41,6 +41,12 @@ struct Report {
     /// (MINIMAL / NOBLOB); and statement-format transactions.
     row_images: RowImages,
     warnings: Vec<String>,
+    /// Transactions inside the start state (the target holds them), not planned.
+    transactions_before_start: u64,
+    /// Where the recovery starts and why, every binlog (with --from-backup,
+    /// --start-gtid, --binlog-dir or --binlog-index).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recovery: Option<&'a myreplay_source::RecoveryStart>,
 }
 
 /// What row images and formats the binlogs hold.
@@ -74,13 +80,15 @@ impl RowImages {
 }
 
 pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
-    report(&args.read, args.conn.options()?, &args.database)
+    let input = crate::input::Input::resolve(&args.read)?;
+    report(&args.read, &input, args.conn.options()?, &args.database)
 }
 
 /// Plans `read`'s binlogs, with the keys of the server `conn` names if any,
 /// and prints the report (`myreplay plan`, `myreplay apply --dry-run`).
 pub fn report(
     read: &crate::args::ReadArgs,
+    input: &crate::input::Input,
     conn: Option<myreplay_apply::ConnectOptions>,
     databases: &[String],
 ) -> anyhow::Result<()> {
@@ -93,8 +101,9 @@ pub fn report(
         }
         None => (BinlogPlanner::offline(), SchemaNotes::default()),
     };
-    let events = EventStream::open(&read.files, read.stream_options())?;
+    let events = EventStream::open(&input.files, input.stream)?;
     let mut txns = TransactionStream::new(events);
+    let mut before_start = 0u64;
     let mut analysis = Analysis::new(&WORKERS, 100_000);
     let (mut transactions, mut rows, mut barriers) = (0u64, 0u64, 0u64);
     let mut by_cause = BTreeMap::new();
@@ -105,6 +114,13 @@ pub fn report(
         let Some(p) = planner.feed(&item)? else {
             continue;
         };
+        // Inside the start state: the target holds it already.
+        if let (Some(state), Some(g)) = (&input.start_state, &p.summary.gtid) {
+            if state.contains(g) {
+                before_start += 1;
+                continue;
+            }
+        }
         transactions += 1;
         rows += p.summary.rows;
         if let Some(cause) = p.keys.barrier {
@@ -169,6 +185,8 @@ pub fn report(
         speedup: speedup.into_iter().collect(),
         row_images: images,
         warnings,
+        transactions_before_start: before_start,
+        recovery: input.recovery.as_ref(),
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -177,7 +195,9 @@ pub fn report(
             .map_err(std::io::Error::from)
             .and_then(|()| writeln!(out))
     } else {
-        print_text(&mut out, &report)
+        input
+            .print_recovery(&mut out)
+            .and_then(|()| print_text(&mut out, &report))
     };
     // A closed pipe (`| head`) is not an error.
     match written {
@@ -221,6 +241,13 @@ impl SchemaNotes {
 fn print_text(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
     writeln!(out, "key source:        {:?}", r.key_source)?;
     writeln!(out, "transactions:      {}", r.transactions)?;
+    if r.transactions_before_start > 0 {
+        writeln!(
+            out,
+            "before the start:  {} transactions inside the start state, skipped (the target holds them)",
+            r.transactions_before_start
+        )?;
+    }
     writeln!(out, "row changes:       {}", r.rows)?;
     writeln!(
         out,

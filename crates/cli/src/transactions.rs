@@ -28,18 +28,30 @@ struct TransactionLine<'a> {
     sequence_number: Option<u64>,
 }
 
-pub fn run(args: &ReadArgs) -> Result<(), Error> {
-    let events = EventStream::open(&args.files, args.stream_options())?;
+pub fn run(args: &ReadArgs) -> anyhow::Result<()> {
+    let input = crate::input::Input::resolve(args)?;
+    let events = EventStream::open(&input.files, input.stream)?;
     let mut txns = TransactionStream::new(events);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    while let Some(item) = txns.next_item()? {
+    let mut before_start = 0u64;
+    while let Some(item) = txns.next_item().map_err(Error::from)? {
         let Item::End(t) = item else { continue };
+        // Inside the start state: the target holds it already.
+        if let (Some(state), Some(g)) = (&input.start_state, &t.gtid) {
+            if state.contains(g) {
+                before_start += 1;
+                continue;
+            }
+        }
         if print(&mut out, &t, args.json).is_err() {
             return Ok(()); // broken pipe
         }
     }
     let _ = out.flush();
+    if before_start > 0 {
+        eprintln!("myreplay: {before_start} transactions inside the start state not listed (the target holds them)");
+    }
     Ok(())
 }
 

@@ -19,14 +19,19 @@ use common::{apply_socket, stderr};
 use mysql::prelude::Queryable;
 use support::{assert_same_tables, PrivateMariaDb};
 
-/// The source's current binlog coordinates, as a backup records them.
-fn master_status(db: &PrivateMariaDb) -> (PathBuf, u64) {
-    let row: (String, u64, String, String) = db
-        .conn()
+/// The source's current binlog coordinates and GTID state, as a backup
+/// records them.
+fn master_status(db: &PrivateMariaDb) -> (PathBuf, u64, String) {
+    let mut conn = db.conn();
+    let row: (String, u64, String, String) = conn
         .query_first("SHOW MASTER STATUS")
         .unwrap()
         .expect("the binlog is on");
-    (db.datadir().join(row.0), row.1)
+    let gtid: String = conn
+        .query_first("SELECT @@gtid_binlog_pos")
+        .unwrap()
+        .unwrap();
+    (db.datadir().join(row.0), row.1, gtid)
 }
 
 /// One step of the workload: transactions of several kinds.
@@ -73,7 +78,8 @@ fn a_replay_starts_at_every_kind_of_event_boundary_on_both_apply_paths() {
     source.exec("FLUSH BINARY LOGS");
     let end_file = {
         let len = std::fs::metadata(&last_pos.0).unwrap().len();
-        (last_pos.0.clone(), len)
+        let gtid = master_status(&source).2;
+        (last_pos.0.clone(), len, gtid)
     };
     source.exec(&step(4));
     source.exec(&step(5));
@@ -93,7 +99,7 @@ fn a_replay_starts_at_every_kind_of_event_boundary_on_both_apply_paths() {
         step(3)
     );
     let at_end = before_last.clone() + "USE d; UPDATE t SET s = 'last' WHERE id = 1000;";
-    let points: [(&str, &(PathBuf, u64), String); 4] = [
+    let points: [(&str, &(PathBuf, u64, String), String); 4] = [
         (
             "right after the header events",
             &after_header,
@@ -104,26 +110,36 @@ fn a_replay_starts_at_every_kind_of_event_boundary_on_both_apply_paths() {
         ("a file's end", &end_file, at_end),
     ];
     for path in ["binlog", "sql"] {
-        for (what, (file, pos), done) in &points {
-            let target = base.snapshot(&["--skip-log-bin"]);
-            if !done.is_empty() {
-                target.exec(done);
+        for (what, (file, pos, gtid), done) in &points {
+            // From the position, files listed; and from the GTID state,
+            // the binlogs found in the source's datadir.
+            let by_position: Vec<String> = ["--start-position".to_string(), pos.to_string()]
+                .into_iter()
+                .chain(files_from(file).iter().map(|f| f.display().to_string()))
+                .collect();
+            let by_gtid: Vec<String> = vec![
+                "--start-gtid".into(),
+                gtid.clone(),
+                "--binlog-dir".into(),
+                source.datadir().display().to_string(),
+            ];
+            for start in [by_position, by_gtid] {
+                let target = base.snapshot(&["--skip-log-bin"]);
+                if !done.is_empty() {
+                    target.exec(done);
+                }
+                let mut args: Vec<&str> = vec!["--apply", path];
+                args.extend(start.iter().map(String::as_str));
+                let out = apply_socket(&target, &[], &args).output().unwrap();
+                assert!(
+                    out.status.success(),
+                    "--apply {path}, start {what} ({}:{pos}, {gtid}) with {start:?}: exit {:?}\n{}",
+                    file.display(),
+                    out.status.code(),
+                    stderr(&out)
+                );
+                assert_same_tables(&source, &target);
             }
-            let out = apply_socket(
-                &target,
-                &files_from(file),
-                &["--apply", path, "--start-position", &pos.to_string()],
-            )
-            .output()
-            .unwrap();
-            assert!(
-                out.status.success(),
-                "--apply {path}, start {what} ({}:{pos}): exit {:?}\n{}",
-                file.display(),
-                out.status.code(),
-                stderr(&out)
-            );
-            assert_same_tables(&source, &target);
         }
     }
     base.stop();
