@@ -4,8 +4,10 @@
 #   bash scripts/test.sh
 #
 # Installs MariaDB with apt-get when mariadbd is missing (tests start private
-# servers through scripts/lib/mariadb.sh), checks that the shared real-binlog
-# corpus is present, then runs every test of the workspace.
+# servers through scripts/lib/mariadb.sh), and mariadb-backup and mydumper
+# when they are missing (the recovery tests take real backups), checks that
+# the shared real-binlog corpus is present, then runs every test of the
+# workspace.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -14,6 +16,8 @@ cd "$ROOT"
 source scripts/lib/mariadb.sh
 
 mariadb_ensure_installed
+# The recovery tests (crates/cli/tests/from_backup.rs) take real backups.
+mariadb_ensure_backup_tools
 # The TLS tests make their certificates with openssl (not in Debian's base system).
 command -v openssl >/dev/null 2>&1 || _mariadb_apt_install openssl
 

@@ -18,6 +18,8 @@
 # Functions:
 #   mariadb_ensure_installed       apt-get install mariadb-server/-client if mariadbd is missing
 #   mariadb_ensure_sysbench        apt-get install sysbench if missing
+#   mariadb_ensure_backup_tools    apt-get install mariadb-backup / mydumper (mydumper
+#                                  and myloader) when mariadb-backup / mydumper is missing
 #   mariadb_start DIR [opts...]    create DIR/data if needed, start, wait for SELECT 1;
 #                                  extra opts go to mariadbd (they win over the defaults)
 #   mariadb_client DIR [args...]   mariadb --no-defaults -S DIR/sock -uroot [args]
@@ -100,6 +102,21 @@ mariadb_ensure_installed() {
 mariadb_ensure_sysbench() {
     command -v sysbench >/dev/null 2>&1 && return 0
     _mariadb_apt_install sysbench
+}
+
+# The backup tools the recovery tests take real backups with: mariadb-backup
+# (package mariadb-backup), mydumper and myloader (package mydumper);
+# mariadb-dump comes with mariadb-client.
+mariadb_ensure_backup_tools() {
+    local pkgs=()
+    _mariadb_which mariadb-backup >/dev/null || pkgs+=(mariadb-backup)
+    { _mariadb_which mydumper >/dev/null && _mariadb_which myloader >/dev/null; } || pkgs+=(mydumper)
+    ((${#pkgs[@]} == 0)) && return 0
+    _mariadb_apt_install "${pkgs[@]}"
+    if ! _mariadb_which mariadb-backup >/dev/null || ! _mariadb_which mydumper >/dev/null; then
+        _mariadb_log "mariadb-backup or mydumper still not found after installing ${pkgs[*]}"
+        return 1
+    fi
 }
 
 # Print a TCP port on 127.0.0.1 that nobody listens on right now.

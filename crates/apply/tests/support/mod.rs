@@ -22,6 +22,7 @@
 
 #![allow(dead_code)] // each test binary uses a different part of it
 
+pub mod backup_tools;
 pub mod proxy;
 
 use std::fs;
@@ -519,5 +520,33 @@ pub fn assert_same_tables(source: &PrivateMariaDb, target: &PrivateMariaDb) {
     assert_eq!(names(&got), names(&expected), "the same tables");
     for (e, g) in expected.iter().zip(&got) {
         assert_eq!(g, e, "table {} differs from the source", e.0);
+    }
+}
+
+impl PrivateMariaDb {
+    /// Starts a server on a copy of an existing data directory (a backup
+    /// restored with `mariadb-backup --copy-back`, another server's datadir
+    /// copied while it was stopped...): `datadir` is copied to this server's
+    /// `DIR/data` and left as it was. `extra` as for
+    /// [`PrivateMariaDb::start_with`] (e.g. `--skip-log-bin` for a replay
+    /// target).
+    pub fn from_datadir(datadir: &Path, extra: &[&str]) -> Self {
+        find_program("mariadbd");
+        assert!(
+            datadir.join("mysql").is_dir(),
+            "{} does not look like a MariaDB data directory (no mysql/)",
+            datadir.display()
+        );
+        let dir = make_temp_dir();
+        fs::create_dir_all(dir.join("tmp")).expect("creating the server's tmpdir");
+        copy_dir(datadir, &dir.join("data"));
+        let mut db = PrivateMariaDb {
+            dir,
+            port: 0,
+            child: None,
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+        };
+        db.launch();
+        db
     }
 }

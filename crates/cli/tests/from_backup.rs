@@ -1,0 +1,649 @@
+//! Point-in-time recovery from real backups taken by the real tools:
+//! `myreplay apply --from-backup BACKUP --binlog-dir SOURCE_DATADIR`.
+//!
+//! Every test starts a private source (binlog on, ROW) with a schema that has
+//! a unique key and a foreign key (ON DELETE CASCADE), runs a workload thread
+//! on it (its own connection, one transaction per step: inserts, updates,
+//! deletes, multi-statement transactions, unique-key swaps) and takes the
+//! backup WHILE the workload writes; the workload goes on after the backup
+//! (across a binlog rotation) and stops. The backup is restored into a fresh
+//! target the way its tool restores it, and myreplay brings the target from
+//! the backup's point to the end of the source's binlogs, found in the
+//! source's datadir:
+//!
+//! - mariadb-backup: `--backup`, `--prepare`, `--copy-back` into an empty
+//!   datadir, a server started on it;
+//! - mariadb-dump `--master-data=2 --gtid --single-transaction`, loaded with
+//!   the `mariadb` client;
+//! - mydumper, loaded with myloader.
+//!
+//! Each success ends with every table of the target equal to the source's.
+//! Two refusals, before the first write: binlogs that end before the
+//! backup's point (the backup is newer than the binlogs), and binlogs that
+//! no longer reach back to it (its file purged). The target must be left as
+//! the restore left it, with no `myreplay` database.
+//!
+//! The tools are real programs (`bash scripts/test.sh` installs them); a
+//! missing one fails the test.
+
+mod common;
+#[path = "../../apply/tests/support/mod.rs"]
+mod support;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::{self, sleep, JoinHandle};
+use std::time::{Duration, Instant};
+
+use common::{apply_socket, stderr};
+use mysql::prelude::Queryable;
+use support::backup_tools as tools;
+use support::{assert_same_tables, table_states, PrivateMariaDb};
+
+/// The exit code of a refused start point (backup newer than the binlogs,
+/// binlogs not reaching back to the backup): "where to start cannot be
+/// proven safe" (docs/errors.md, `exit::START` of the cli).
+const REFUSED_EXIT: i32 = 10;
+
+/// Old customers (never deleted), and how many orders they start with.
+const CUSTOMERS: u32 = 300;
+const ORDERS: u32 = 600;
+
+// ---------------------------------------------------------------------------
+// The source and its workload
+
+/// A source with the schema and its first rows.
+fn start_source() -> PrivateMariaDb {
+    let source = PrivateMariaDb::start();
+    source.exec(
+        "CREATE DATABASE shop; USE shop;
+         CREATE TABLE customers (
+           id INT PRIMARY KEY,
+           email VARCHAR(64) NOT NULL,
+           balance DECIMAL(12,2) NOT NULL DEFAULT 0,
+           note VARCHAR(200),
+           UNIQUE KEY email (email)
+         ) ENGINE=InnoDB;
+         CREATE TABLE orders (
+           id INT AUTO_INCREMENT PRIMARY KEY,
+           customer_id INT NOT NULL,
+           amount DECIMAL(10,2) NOT NULL,
+           status VARCHAR(10) NOT NULL DEFAULT 'new',
+           KEY customer (customer_id),
+           CONSTRAINT fk_customer FOREIGN KEY (customer_id) REFERENCES customers (id)
+             ON DELETE CASCADE
+         ) ENGINE=InnoDB;
+         CREATE TABLE events (
+           id BIGINT AUTO_INCREMENT PRIMARY KEY,
+           customer_id INT NOT NULL,
+           body TEXT NOT NULL
+         ) ENGINE=InnoDB;",
+    );
+    let customers: Vec<String> = (1..=CUSTOMERS)
+        .map(|i| format!("({i}, 'c{i}@shop', {}.{:02}, 'note {i}')", i * 3, i % 100))
+        .collect();
+    let orders: Vec<String> = (1..=ORDERS)
+        .map(|i| format!("({}, {}.50, 'new')", 1 + i % CUSTOMERS, i % 50))
+        .collect();
+    source.exec(&format!(
+        "USE shop; INSERT INTO customers VALUES {};
+         INSERT INTO orders (customer_id, amount, status) VALUES {};",
+        customers.join(","),
+        orders.join(",")
+    ));
+    source
+}
+
+/// Workload step `n` (from 1): exactly one transaction, a function of `n`
+/// only, that cannot fail on the source.
+fn step(n: u64) -> String {
+    let c = 1 + (n * 7) % CUSTOMERS as u64; // an old customer
+    let d = 1 + (c + 13) % CUSTOMERS as u64; // another one
+    match n % 6 {
+        // A new customer with two orders.
+        0 => format!(
+            "BEGIN;
+             INSERT INTO customers VALUES ({id}, 'new{n}@shop', 0, NULL);
+             INSERT INTO orders (customer_id, amount) VALUES ({id}, {a}.25), ({id}, 1.75);
+             COMMIT;",
+            id = 1000 + n,
+            a = n % 97
+        ),
+        // An order for an old customer, paid from the balance.
+        1 => format!(
+            "BEGIN;
+             UPDATE customers SET balance = balance - {a}.10 WHERE id = {c};
+             INSERT INTO orders (customer_id, amount) VALUES ({c}, {a}.10);
+             COMMIT;",
+            a = n % 31
+        ),
+        // Unique-key changes: a new email, or two customers swap theirs
+        // (through a temporary value, in one transaction).
+        2 if n % 4 == 0 => format!(
+            "UPDATE customers SET email = 'c{c}-v{n}@shop', note = CONCAT('renamed at ', {n}) \
+             WHERE id = {c};"
+        ),
+        2 => format!(
+            "BEGIN;
+             SELECT email INTO @ec FROM customers WHERE id = {c};
+             SELECT email INTO @ed FROM customers WHERE id = {d};
+             UPDATE customers SET email = 'swap-{n}' WHERE id = {c};
+             UPDATE customers SET email = @ec WHERE id = {d};
+             UPDATE customers SET email = @ed WHERE id = {c};
+             COMMIT;"
+        ),
+        // Half of the new customers are deleted again, 15 steps later; their
+        // orders go with them (ON DELETE CASCADE, not in the binlog).
+        3 if n >= 15 && (n / 6) % 2 == 0 => {
+            format!("DELETE FROM customers WHERE id = {};", 1000 + n - 15)
+        }
+        3 => format!("UPDATE customers SET note = NULL WHERE id = {c};"),
+        // A transfer between two customers, logged with a TEXT body.
+        4 => format!(
+            "BEGIN;
+             UPDATE customers SET balance = balance - 5 WHERE id = {c};
+             UPDATE customers SET balance = balance + 5 WHERE id = {d};
+             INSERT INTO events (customer_id, body) VALUES ({c}, REPEAT('transfer {n} ', {r}));
+             COMMIT;",
+            r = 1 + n % 20
+        ),
+        // Shipping and cancelling: multi-row update and delete.
+        _ => format!(
+            "BEGIN;
+             UPDATE orders SET status = 'shipped' WHERE customer_id = {c} AND status = 'new';
+             DELETE FROM orders WHERE customer_id = {d} ORDER BY id LIMIT 1;
+             DELETE FROM events WHERE customer_id = {d};
+             COMMIT;"
+        ),
+    }
+}
+
+/// Runs SQL on a connection, reading every result (a statement's error
+/// shows up while reading).
+fn run_sql(conn: &mut mysql::Conn, sql: &str) -> Result<(), mysql::Error> {
+    let mut result = conn.query_iter(sql)?;
+    while let Some(set) = result.iter() {
+        for row in set {
+            row?;
+        }
+    }
+    Ok(())
+}
+
+/// A thread writing workload steps on its own connection until stopped.
+struct Workload {
+    stop: Arc<AtomicBool>,
+    written: Arc<AtomicU64>,
+    handle: JoinHandle<u64>,
+}
+
+impl Workload {
+    fn start(db: &PrivateMariaDb) -> Workload {
+        let mut conn = db.conn();
+        run_sql(&mut conn, "USE shop").unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let written = Arc::new(AtomicU64::new(0));
+        let handle = {
+            let stop = stop.clone();
+            let written = written.clone();
+            thread::spawn(move || {
+                let mut n = 0;
+                while !stop.load(Ordering::SeqCst) {
+                    n += 1;
+                    let sql = step(n);
+                    if let Err(e) = run_sql(&mut conn, &sql) {
+                        panic!("workload step {n} failed on the source: {e}\n{sql}");
+                    }
+                    written.store(n, Ordering::SeqCst);
+                }
+                n
+            })
+        };
+        Workload {
+            stop,
+            written,
+            handle,
+        }
+    }
+
+    /// Transactions committed so far.
+    fn written(&self) -> u64 {
+        self.written.load(Ordering::SeqCst)
+    }
+
+    /// Waits until `more` transactions more than now are committed.
+    fn wait_more(&self, more: u64) {
+        let goal = self.written() + more;
+        let started = Instant::now();
+        while self.written() < goal {
+            assert!(!self.handle.is_finished(), "the workload thread died");
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the workload wrote {} of {goal} transactions in 60 s",
+                self.written()
+            );
+            sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Stops the workload; returns how many transactions it wrote.
+    fn stop(self) -> u64 {
+        self.stop.store(true, Ordering::SeqCst);
+        match self.handle.join() {
+            Ok(n) => n,
+            Err(e) => std::panic::resume_unwind(e),
+        }
+    }
+}
+
+/// The last GTID sequence number of domain 0 in the source's binlog.
+fn gtid_seq(db: &PrivateMariaDb) -> u64 {
+    let pos: String = db
+        .conn()
+        .query_first("SELECT @@gtid_binlog_pos")
+        .unwrap()
+        .unwrap();
+    seq_of(&pos)
+}
+
+fn seq_of(gtid_state: &str) -> u64 {
+    let gtid = gtid_state
+        .split(',')
+        .map(str::trim)
+        .find(|g| g.starts_with("0-"))
+        .unwrap_or_else(|| panic!("no GTID of domain 0 in {gtid_state:?}"));
+    gtid.rsplit('-').next().unwrap().parse().unwrap()
+}
+
+/// What happened around the backup.
+#[derive(Debug)]
+struct Around {
+    /// Workload transactions committed when the backup started / ended.
+    written_before: u64,
+    written_after: u64,
+    /// The source's last GTID seq when the backup started / ended.
+    seq_before: u64,
+    seq_after: u64,
+    /// All workload transactions.
+    total: u64,
+}
+
+/// Runs the workload on `source` and takes the backup (`backup`) while it
+/// writes: the binlog is rotated before the backup (so the backup's point is
+/// in the second file) and after it (the workload goes on in a third file);
+/// the binlog is rotated once more when the workload has stopped, so every
+/// file holding transactions is closed.
+fn with_workload(source: &PrivateMariaDb, backup: impl FnOnce()) -> Around {
+    let workload = Workload::start(source);
+    workload.wait_more(150);
+    source.exec("FLUSH BINARY LOGS");
+    workload.wait_more(100);
+    let written_before = workload.written();
+    let seq_before = gtid_seq(source);
+    backup();
+    let written_after = workload.written();
+    let seq_after = gtid_seq(source);
+    workload.wait_more(150);
+    source.exec("FLUSH BINARY LOGS");
+    workload.wait_more(100);
+    let total = workload.stop();
+    source.exec("FLUSH BINARY LOGS");
+    let around = Around {
+        written_before,
+        written_after,
+        seq_before,
+        seq_after,
+        total,
+    };
+    eprintln!("workload around the backup: {around:?}");
+    assert!(
+        around.written_after > around.written_before,
+        "the workload wrote during the backup: {around:?}"
+    );
+    assert!(around.total >= around.written_after + 250, "{around:?}");
+    around
+}
+
+/// The end of a binlog file's header events (format description, GTID
+/// list, binlog checkpoints): where `SHOW MASTER STATUS` points in a file
+/// nothing has been written to yet.
+fn header_end(file: &Path) -> u64 {
+    let bytes = fs::read(file).unwrap_or_else(|e| panic!("reading {}: {e}", file.display()));
+    assert_eq!(&bytes[..4], b"\xfebin", "{} is a binlog", file.display());
+    let mut pos = 4usize;
+    while pos + 19 <= bytes.len() {
+        let kind = bytes[pos + 4];
+        let len = u32::from_le_bytes(bytes[pos + 9..pos + 13].try_into().unwrap()) as usize;
+        // FORMAT_DESCRIPTION, BINLOG_CHECKPOINT, GTID_LIST, START_ENCRYPTION
+        if ![15u8, 161, 163, 164].contains(&kind) {
+            break;
+        }
+        pos += len;
+    }
+    pos as u64
+}
+
+/// Asserts that a backup's point (`file`:`pos` of the source) is inside
+/// the file, after transactions and before others: not a file boundary.
+fn assert_mid_file(source: &PrivateMariaDb, file: &str, pos: u64) {
+    let path = source.datadir().join(file);
+    let header = header_end(&path);
+    let len = fs::metadata(&path).unwrap().len();
+    eprintln!(
+        "backup point {file}:{pos}; that file's header events end at {header}, the file at {len}"
+    );
+    assert!(
+        pos > header && pos < len,
+        "the backup's point {file}:{pos} is inside the file (header end {header}, length {len})"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Targets and the myreplay step
+
+/// Panics, saying so, when `myreplay apply` does not have the options these
+/// tests use yet.
+fn require_options() {
+    let out = Command::new(env!("CARGO_BIN_EXE_myreplay"))
+        .args(["apply", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for opt in ["--from-backup", "--binlog-dir"] {
+        assert!(
+            help.contains(opt),
+            "`myreplay apply --help` has no {opt} yet: every step before the replay worked"
+        );
+    }
+}
+
+fn from_backup(target: &PrivateMariaDb, backup: &Path, binlog_dir: &Path) -> Output {
+    require_options();
+    let backup = backup.to_str().unwrap();
+    let dir = binlog_dir.to_str().unwrap();
+    apply_socket(target, &[], &["--from-backup", backup, "--binlog-dir", dir])
+        .output()
+        .unwrap()
+}
+
+/// Asserts that the target is not the source yet (the backup's point is
+/// behind the end of the workload), runs the replay and asserts it made the
+/// target equal to the source.
+fn replay_and_compare(source: &PrivateMariaDb, target: &PrivateMariaDb, backup: &Path) {
+    assert_ne!(
+        table_states(target, &[]),
+        table_states(source, &[]),
+        "the restored backup is behind the source"
+    );
+    let out = from_backup(target, backup, &source.datadir());
+    assert!(
+        out.status.success(),
+        "myreplay apply --from-backup {} --binlog-dir {}: exit {:?}\n{}",
+        backup.display(),
+        source.datadir().display(),
+        out.status.code(),
+        stderr(&out)
+    );
+    assert_same_tables(source, target);
+}
+
+/// The schemas of the target (other than the system ones).
+fn schemas(db: &PrivateMariaDb) -> Vec<String> {
+    db.conn()
+        .query(
+            "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN \
+             ('mysql', 'information_schema', 'performance_schema', 'sys') ORDER BY 1",
+        )
+        .unwrap()
+}
+
+/// Runs the replay, expecting a refusal before the first write: exit
+/// [`REFUSED_EXIT`], the target exactly as it was, no `myreplay` database.
+fn assert_refused(target: &PrivateMariaDb, backup: &Path, binlog_dir: &Path, why: &str) {
+    let tables = table_states(target, &[]);
+    let dbs = schemas(target);
+    assert_eq!(
+        dbs,
+        ["shop"],
+        "the restored target holds the shop database only"
+    );
+    let out = from_backup(target, backup, binlog_dir);
+    let err = stderr(&out);
+    eprintln!(
+        "refused ({why}): exit {:?}: {}",
+        out.status.code(),
+        err.trim()
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(REFUSED_EXIT),
+        "{why}: myreplay apply --from-backup {} --binlog-dir {} must be refused\n{err}",
+        backup.display(),
+        binlog_dir.display()
+    );
+    assert_eq!(
+        schemas(target),
+        dbs,
+        "{why}: no database created (no myreplay)"
+    );
+    assert_eq!(
+        table_states(target, &[]),
+        tables,
+        "{why}: the target unchanged"
+    );
+}
+
+/// The (file, position, GTID state) a mariadb-backup backup recorded, from
+/// `mariadb_backup_binlog_info` or (10.11's name) `xtrabackup_binlog_info`,
+/// printing every metadata file's binlog lines.
+fn mariadb_backup_point(backup: &Path) -> (String, u64, String) {
+    let info = ["mariadb_backup_binlog_info", "xtrabackup_binlog_info"]
+        .iter()
+        .map(|n| backup.join(n))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("no binlog info file in {}", backup.display()));
+    let text = fs::read_to_string(&info).unwrap();
+    eprintln!("{}: {text:?}", info.display());
+    for name in ["mariadb_backup_info", "xtrabackup_info"] {
+        if let Ok(t) = fs::read_to_string(backup.join(name)) {
+            for line in t.lines().filter(|l| l.starts_with("binlog_pos")) {
+                eprintln!("{name}: {line}");
+            }
+        }
+    }
+    let fields: Vec<&str> = text.trim_end().split('\t').collect();
+    assert!(fields.len() >= 2, "file, position[, GTID] in {text:?}");
+    (
+        fields[0].to_string(),
+        fields[1].parse().unwrap(),
+        fields.get(2).unwrap_or(&"").to_string(),
+    )
+}
+
+/// Takes a mariadb-backup of `source` while the workload writes, prepares
+/// it, copies it back into a fresh datadir and starts a target on it.
+fn mariadb_backup_restored(
+    source: &PrivateMariaDb,
+    tmp: &Path,
+) -> (PathBuf, PrivateMariaDb, Around) {
+    let logs = tmp.join("logs");
+    let backup = tmp.join("backup");
+    let around = with_workload(source, || {
+        tools::mariadb_backup(source, &backup, &logs);
+    });
+    tools::mariadb_backup_prepare(&backup, &logs);
+    let restored = tmp.join("restored");
+    tools::mariadb_backup_copy_back(&backup, &restored, &logs);
+    let target = PrivateMariaDb::from_datadir(&restored, &["--skip-log-bin"]);
+    (backup, target, around)
+}
+
+// ---------------------------------------------------------------------------
+// The tests
+
+#[test]
+fn mariadb_backup_taken_while_a_workload_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = start_source();
+    let (backup, target, around) = mariadb_backup_restored(&source, tmp.path());
+
+    let (file, pos, gtid) = mariadb_backup_point(&backup);
+    assert_eq!(
+        file, "binlog.000002",
+        "the backup's point is in the file after the first rotation"
+    );
+    assert_mid_file(&source, &file, pos);
+    let seq = seq_of(&gtid);
+    assert!(
+        around.seq_before < seq && seq <= around.seq_after,
+        "the backup's GTID {gtid} was taken during the backup: {around:?}"
+    );
+
+    replay_and_compare(&source, &target, &backup);
+}
+
+#[test]
+fn mariadb_dump_with_master_data_and_gtid() {
+    let tmp = tempfile::tempdir().unwrap();
+    let logs = tmp.path().join("logs");
+    let dump = tmp.path().join("dump.sql");
+    let source = start_source();
+    let around = with_workload(&source, || {
+        tools::mariadb_dump(&source, &["shop"], &dump, &logs);
+    });
+
+    // Where the dump records its point.
+    let text = fs::read_to_string(&dump).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut change_master = None;
+    let mut gtid = None;
+    for (i, line) in lines.iter().enumerate() {
+        if line.contains("CHANGE MASTER") || line.contains("gtid_slave_pos") {
+            eprintln!("dump.sql line {} of {}: {line}", i + 1, lines.len());
+        }
+        if let Some(rest) = line.strip_prefix("-- CHANGE MASTER TO MASTER_LOG_FILE='") {
+            let (file, rest) = rest.split_once('\'').unwrap();
+            let pos = rest
+                .trim_start_matches(", MASTER_LOG_POS=")
+                .trim_end_matches(';');
+            change_master = Some((file.to_string(), pos.parse::<u64>().unwrap()));
+        }
+        if let Some(rest) = line.strip_prefix("-- SET GLOBAL gtid_slave_pos='") {
+            gtid = Some(rest.trim_end_matches("';").to_string());
+        }
+    }
+    let (file, pos) = change_master.expect("a CHANGE MASTER TO MASTER_LOG_FILE line");
+    let gtid = gtid.expect("a SET GLOBAL gtid_slave_pos line");
+    assert_eq!(file, "binlog.000002");
+    assert_mid_file(&source, &file, pos);
+    let seq = seq_of(&gtid);
+    assert!(
+        around.seq_before <= seq && seq <= around.seq_after,
+        "the dump's GTID {gtid} was taken during the dump: {around:?}"
+    );
+
+    let target = PrivateMariaDb::start_with(&["--skip-log-bin"]);
+    tools::mariadb_load(&target, &dump, &logs);
+    replay_and_compare(&source, &target, &dump);
+}
+
+#[test]
+fn mydumper_and_myloader() {
+    let tmp = tempfile::tempdir().unwrap();
+    let logs = tmp.path().join("logs");
+    let dir = tmp.path().join("mydumper");
+    let source = start_source();
+    let around = with_workload(&source, || {
+        tools::mydumper(&source, "shop", &dir, &logs);
+    });
+
+    let metadata = fs::read_to_string(dir.join("metadata")).unwrap();
+    eprintln!("mydumper metadata: {metadata:?}");
+    let field = |name: &str| -> String {
+        metadata
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(name))
+            .unwrap_or_else(|| panic!("no {name} line in the metadata"))
+            .trim()
+            .to_string()
+    };
+    let (file, pos, gtid) = (field("Log:"), field("Pos:"), field("GTID:"));
+    assert_eq!(file, "binlog.000002");
+    assert_mid_file(&source, &file, pos.parse().unwrap());
+    let seq = seq_of(&gtid);
+    assert!(
+        around.seq_before <= seq && seq <= around.seq_after,
+        "the dump's GTID {gtid} was taken during the dump: {around:?}"
+    );
+
+    let target = PrivateMariaDb::start_with(&["--skip-log-bin"]);
+    tools::myloader(&target, &dir, &logs);
+    replay_and_compare(&source, &target, &dir);
+}
+
+#[test]
+fn a_backup_newer_than_the_binlogs_is_refused_before_the_first_write() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = start_source();
+    let (backup, target, _) = mariadb_backup_restored(&source, tmp.path());
+    let (file, _, _) = mariadb_backup_point(&backup);
+
+    // The binlogs up to the one before the backup's file: they end (at
+    // their rotation to the backup's file) before the backup's point.
+    let old = tmp.path().join("old-binlogs");
+    fs::create_dir(&old).unwrap();
+    let logs = source.binlogs();
+    let at = logs
+        .iter()
+        .position(|f| f.file_name().unwrap() == file.as_str())
+        .expect("the backup's file is one of the source's binlogs");
+    assert!(at > 0, "there are binlogs before the backup's file");
+    for f in &logs[..at] {
+        fs::copy(f, old.join(f.file_name().unwrap())).unwrap();
+    }
+
+    assert_refused(
+        &target,
+        &backup,
+        &old,
+        "binlogs ending before the backup's point",
+    );
+}
+
+#[test]
+fn binlogs_that_do_not_reach_back_to_the_backup_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let logs = tmp.path().join("logs");
+    let dump = tmp.path().join("dump.sql");
+    let source = start_source();
+    with_workload(&source, || {
+        tools::mariadb_dump(&source, &["shop"], &dump, &logs);
+    });
+    let target = PrivateMariaDb::start_with(&["--skip-log-bin"]);
+    tools::mariadb_load(&target, &dump, &logs);
+
+    // The dump's point is in binlog.000002: purge it (and 000001).
+    let text = fs::read_to_string(&dump).unwrap();
+    assert!(text.contains("-- CHANGE MASTER TO MASTER_LOG_FILE='binlog.000002'"));
+    source.exec("PURGE BINARY LOGS TO 'binlog.000003'");
+    let names: Vec<String> = source
+        .binlogs()
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names[0], "binlog.000003",
+        "the backup's file is purged: {names:?}"
+    );
+    assert!(!source.datadir().join("binlog.000002").exists());
+
+    assert_refused(
+        &target,
+        &dump,
+        &source.datadir(),
+        "binlogs starting after the backup's file",
+    );
+}
