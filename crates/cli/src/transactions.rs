@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use myreplay_binlog::{Error, EventStream, Item, TransactionStream, TransactionSummary};
+use myreplay_binlog::{EventStream, Item, TransactionStream, TransactionSummary};
 use serde::Serialize;
 
 use crate::args::ReadArgs;
@@ -35,7 +35,7 @@ pub fn run(args: &ReadArgs) -> anyhow::Result<()> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut before_start = 0u64;
-    while let Some(item) = txns.next_item().map_err(Error::from)? {
+    while let Some(item) = txns.next_item()? {
         let Item::End(t) = item else { continue };
         // Inside the start state: the target holds it already.
         if let (Some(state), Some(g)) = (&input.start_state, &t.gtid) {

@@ -46,8 +46,9 @@ pub struct BinlogFile {
     /// The server had not closed it (the FORMAT_DESCRIPTION's in-use flag):
     /// it was still being written, or the server crashed.
     pub in_use: bool,
-    /// A second FORMAT_DESCRIPTION from another server inside the file: a
-    /// relay log, not a binlog the server wrote itself.
+    /// A relay log, not a binlog the server wrote itself: named like one
+    /// (`*relay-bin.NNNNNN`), or holding a second FORMAT_DESCRIPTION (its
+    /// source's).
     pub relay_log: bool,
     /// Where reading it stopped early, and why (truncated, damaged...): a
     /// replay stops there too.
@@ -89,6 +90,7 @@ impl BinlogFile {
             relay_log: false,
             problem: None,
         };
+        file.relay_log = file.name.contains("relay-bin.");
         let mut formats = 0;
         loop {
             let item = match txns.next_item() {
@@ -115,7 +117,9 @@ impl BinlogFile {
                             file.server_id = e.raw.header.server_id;
                             file.server_version = server_version.clone();
                             file.in_use = *in_use;
-                        } else if e.raw.header.server_id != file.server_id {
+                        } else {
+                            // A server writes one per binlog; a relay log
+                            // holds its source's too.
                             file.relay_log = true;
                         }
                     }

@@ -326,3 +326,117 @@ fn transactions_without_gtids_cannot_be_started_by_a_gtid_state() {
     assert!(matches!(e, SourceError::StartState { .. }), "{e}");
     assert!(e.to_string().contains("without a GTID"), "{e}");
 }
+
+fn backup(file: &str, pos: u64, gtid: Option<&str>) -> myreplay_source::backup::BackupCoordinates {
+    myreplay_source::backup::BackupCoordinates {
+        tool: myreplay_source::backup::BackupTool::MariaBackup,
+        origin: PathBuf::from("/backups/full/xtrabackup_binlog_info"),
+        line: Some(1),
+        binlog_file: Some(file.into()),
+        binlog_position: Some(pos),
+        gtid_set: gtid.map(str::to_string),
+        gtid_line: gtid.map(|_| 1),
+    }
+}
+
+fn from_backup(
+    set: &BinlogSet,
+    b: myreplay_source::backup::BackupCoordinates,
+) -> Result<myreplay_source::RecoveryStart, SourceError> {
+    let request = StartRequest {
+        backup: Some(b),
+        ..StartRequest::default()
+    };
+    plan_start(set, &request, ReaderOptions::default())
+}
+
+#[test]
+fn a_backup_whose_position_and_gtid_set_agree_says_nothing_more() {
+    let dir = dir_with(&[1, 2, 3, 4, 5]);
+    let set = discover(dir.path()).unwrap();
+    // 379 is right after file 2's header events: the state there is 0-1-12.
+    let start = from_backup(&set, backup("binlog.000002", 379, Some("0-1-12"))).unwrap();
+    assert_eq!(start.warnings.len(), 1, "{:?}", start.warnings);
+    assert!(start.warnings[0].contains("domain 2 is not in the backup's GTID state and had no transaction at the backup's position"), "{:?}", start.warnings);
+    assert!(
+        start.reason.contains("xtrabackup_binlog_info line 1"),
+        "{}",
+        start.reason
+    );
+    assert_eq!(names(&start.files)[0], "binlog.000002");
+    // Domain 2 was created after the backup's position: replayed whole, said so.
+    assert!(start.start_state.unwrap().to_string().contains("2-0-0"));
+}
+
+#[test]
+fn the_gtid_set_decides_when_the_backup_position_disagrees_and_that_is_reported() {
+    let dir = dir_with(&[1, 2, 3, 4, 5]);
+    let set = discover(dir.path()).unwrap();
+    let start = from_backup(&set, backup("binlog.000002", 379, Some("0-1-15"))).unwrap();
+    let w = start.warnings.join("\n");
+    assert!(
+        w.contains("binlog.000002:379")
+            && w.contains("disagree")
+            && w.contains("0-1-12")
+            && w.contains("The GTID set is used"),
+        "{w}"
+    );
+    assert_eq!(
+        start
+            .start_state
+            .unwrap()
+            .mariadb_domain(0)
+            .unwrap()
+            .to_string(),
+        "0-1-15"
+    );
+}
+
+#[test]
+fn a_backup_with_only_a_position_starts_there_and_a_purged_file_is_a_gap() {
+    let dir = dir_with(&[2, 3, 4, 5]);
+    let set = discover(dir.path()).unwrap();
+    let start = from_backup(&set, backup("binlog.000003", 4, None)).unwrap();
+    assert_eq!(start.start_position, Some(4));
+    assert_eq!(start.skipped, 1);
+    let e = from_backup(&set, backup("binlog.000001", 4, None)).unwrap_err();
+    assert!(matches!(e, SourceError::Gap { .. }), "{e}");
+    assert!(e.to_string().contains("do not reach back"), "{e}");
+    let e = from_backup(&set, backup("binlog.000009", 4, None)).unwrap_err();
+    assert!(matches!(e, SourceError::BackupNewer { .. }), "{e}");
+}
+
+#[test]
+fn a_binlog_of_another_server_in_the_sequence_is_refused() {
+    let dir = dir_with(&[1, 2]);
+    // The same file with another server id in its FORMAT_DESCRIPTION
+    // header (CRC32s not verified for this copy).
+    let path = dir.path().join("binlog.000002");
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[4 + 5..4 + 9].copy_from_slice(&7u32.to_le_bytes());
+    std::fs::write(&path, bytes).unwrap();
+    let options = ReaderOptions {
+        verify_checksums: false,
+        ..ReaderOptions::default()
+    };
+    let set = BinlogSet::discover(&BinlogLocation::Dir(dir.path().to_path_buf()), options).unwrap();
+    let e = plan_start(&set, &StartRequest::default(), options).unwrap_err();
+    assert!(
+        e.to_string().contains("written by server 1") && e.to_string().contains("by server 7"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_relay_log_given_as_a_binlog_is_refused() {
+    // By its name (MySQL 5.7), and by its contents under another name
+    // (MySQL 5.0: the source's FORMAT_DESCRIPTION after the relay log's own).
+    let dir = tempfile::tempdir().unwrap();
+    let renamed = dir.path().join("binlog.000001");
+    std::fs::copy(shared("bug33029-slave-relay-bin.000001"), &renamed).unwrap();
+    for file in [shared("slave-relay-bin.000001"), renamed] {
+        let e = BinlogSet::discover(&BinlogLocation::Files(vec![file]), ReaderOptions::default())
+            .unwrap_err();
+        assert!(e.to_string().contains("relay log"), "{e}");
+    }
+}
