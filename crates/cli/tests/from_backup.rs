@@ -32,7 +32,7 @@ mod support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::{self, sleep, JoinHandle};
@@ -344,24 +344,7 @@ fn assert_mid_file(source: &PrivateMariaDb, file: &str, pos: u64) {
 // ---------------------------------------------------------------------------
 // Targets and the myreplay step
 
-/// Panics, saying so, when `myreplay apply` does not have the options these
-/// tests use yet.
-fn require_options() {
-    let out = Command::new(env!("CARGO_BIN_EXE_myreplay"))
-        .args(["apply", "--help"])
-        .output()
-        .unwrap();
-    let help = String::from_utf8_lossy(&out.stdout);
-    for opt in ["--from-backup", "--binlog-dir"] {
-        assert!(
-            help.contains(opt),
-            "`myreplay apply --help` has no {opt} yet: every step before the replay worked"
-        );
-    }
-}
-
 fn from_backup(target: &PrivateMariaDb, backup: &Path, binlog_dir: &Path) -> Output {
-    require_options();
     let backup = backup.to_str().unwrap();
     let dir = binlog_dir.to_str().unwrap();
     apply_socket(target, &[], &["--from-backup", backup, "--binlog-dir", dir])
@@ -500,6 +483,48 @@ fn mariadb_backup_taken_while_a_workload_writes() {
     assert!(
         around.seq_before < seq && seq <= around.seq_after,
         "the backup's GTID {gtid} was taken during the backup: {around:?}"
+    );
+
+    // The dry run tells the plan of the recovery, and writes nothing.
+    let before = (schemas(&target), table_states(&target, &[]));
+    let datadir = source.datadir();
+    let out = apply_socket(
+        &target,
+        &[],
+        &[
+            "--dry-run",
+            "--from-backup",
+            backup.to_str().unwrap(),
+            "--binlog-dir",
+            datadir.to_str().unwrap(),
+        ],
+    )
+    .output()
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    let expected = format!(
+        "recovery start: GTID state {gtid} from {}/xtrabackup_binlog_info line 1: transactions inside it are skipped; reading starts at binlog.000002",
+        backup.display()
+    );
+    assert!(text.contains(&expected), "{expected}\nnot in:\n{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("binlog.000001")
+                && l.contains("[skipped: the target holds all of it]")),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.contains("binlog.000002")
+            && l.contains("last 0-1-")
+            && l.contains("[read; transactions inside the start state skipped]")),
+        "{text}"
+    );
+    assert!(!stderr(&out).contains("disagree"), "{}", stderr(&out));
+    assert_eq!(
+        before,
+        (schemas(&target), table_states(&target, &[])),
+        "the dry run wrote nothing"
     );
 
     replay_and_compare(&source, &target, &backup);
