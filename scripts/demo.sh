@@ -3,14 +3,19 @@
 #
 #   bash scripts/demo.sh
 #
-# 1. starts a private source MariaDB (installing MariaDB and sysbench with
-#    apt-get when missing), loads tables, and takes a physical snapshot (the
-#    "restored backup");
-# 2. runs a write workload on the source, which writes binlogs;
-# 3. replays those binlogs onto two copies of the snapshot: once with
-#    `mariadb-binlog | mariadb` (the DBA's way today), once with
-#    `myreplay apply`;
-# 4. checks every table of both targets against the source (row count,
+# 1. starts a private source MariaDB (installing MariaDB, mariadb-backup and
+#    sysbench with apt-get when missing) and loads tables;
+# 2. runs a write workload on the source and, while it writes, takes a real
+#    backup with mariadb-backup: its binlog position falls inside a file, as
+#    every backup's does; the workload goes on after the backup;
+# 3. prepares the backup and restores it (mariadb-backup --copy-back) into
+#    two fresh data directories, the two targets;
+# 4. recovers each target to the source's last transaction: once the DBA's
+#    way today (read the position from xtrabackup_binlog_info, then
+#    `mariadb-binlog --start-position=POS FILE... | mariadb`), once with
+#    `myreplay apply --from-backup BACKUP --binlog-dir SOURCE_DATADIR`, which
+#    reads the start from the backup and finds the binlogs itself;
+# 5. checks every table of both targets against the source (row count,
 #    CHECKSUM TABLE, SHOW CREATE TABLE) and prints the times side by side.
 # Targets use innodb_flush_log_at_trx_commit=1 and no binlog. Everything lives
 # in a temporary directory, removed on exit (also on error or Ctrl-C).
@@ -23,6 +28,7 @@ cd "$ROOT"
 source scripts/lib/mariadb.sh
 
 mariadb_ensure_installed
+mariadb_ensure_backup_tools
 [[ -n ${DEMO_PLAIN_SQL:-} ]] || mariadb_ensure_sysbench || true
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/myreplay-demo.XXXXXX")
@@ -45,7 +51,8 @@ cargo build --release -q -p myreplay-cli
 MYREPLAY=$ROOT/target/release/myreplay
 
 step "source: a private MariaDB in $SRC"
-mariadb_start "$SRC" --binlog-row-image=FULL >/dev/null
+# Binlogs of 16 MiB: the workload spans several files, as real ones do.
+mariadb_start "$SRC" --binlog-row-image=FULL --max-binlog-size=16M >/dev/null
 mariadb_client "$SRC" -e 'CREATE DATABASE sbtest'
 
 use_sysbench=
@@ -65,34 +72,49 @@ else
     } | mariadb_client "$SRC" sbtest
 fi
 
-step "snapshot: the source is stopped and its data directory copied (the restored backup)"
-mariadb_stop "$SRC" >/dev/null
-mkdir -p "$WORK/snapshot"
-cp -a "$SRC/data" "$WORK/snapshot/data"
-mariadb_start "$SRC" --binlog-row-image=FULL >/dev/null
-mapfile -t logs_before < <(mariadb_binlogs "$SRC")
-
+BACKUP=$WORK/backup
+# The load's binlog is one the backup holds whole.
+mariadb_client "$SRC" -e 'FLUSH BINARY LOGS'
 if [[ -n $use_sysbench ]]; then
-    step "workload: sysbench oltp_write_only, 6,000 transactions"
-    "${sb[@]}" --events=6000 --time=0 --report-interval=0 run >"$WORK/sysbench-run.log"
-    grep -E 'transactions:' "$WORK/sysbench-run.log" | sed 's/^ */  /'
+    step "workload: sysbench oltp_write_only, 10,000 transactions; mariadb-backup while it writes"
+    "${sb[@]}" --events=10000 --time=0 --report-interval=0 run >"$WORK/sysbench-run.log" &
 else
-    step "workload: plain SQL, 4,000 transactions"
+    step "workload: plain SQL, 4,000 transactions; mariadb-backup while it writes"
     {
         for ((t = 0; t < 4000; t++)); do
             c=$((t * 7 % 2000))
             echo "BEGIN; UPDATE customers SET balance = balance + 1 WHERE id = $c; INSERT INTO orders (customer_id, amount) VALUES ($c, $((t % 97)).25); COMMIT;"
         done
-    } | mariadb_client "$SRC" sbtest
+    } | mariadb_client "$SRC" sbtest &
 fi
+workload=$!
+sleep 1
+mariadb-backup --no-defaults --backup --target-dir="$BACKUP" --socket="$SRC/sock" --user=root \
+    >"$WORK/backup.log" 2>&1 || { tail -20 "$WORK/backup.log" >&2; exit 1; }
+wait "$workload"
+[[ -n $use_sysbench ]] && grep -E 'transactions:' "$WORK/sysbench-run.log" | sed 's/^ */  /'
 mariadb_client "$SRC" -e 'FLUSH BINARY LOGS'
-mapfile -t logs_after < <(mariadb_binlogs "$SRC")
-# The files written after the snapshot: from the one current at the
-# snapshot to the one before the (empty) newest.
-files=("${logs_after[@]:${#logs_before[@]}-1:${#logs_after[@]}-${#logs_before[@]}}")
+read -r bfile bpos bgtid <"$BACKUP/xtrabackup_binlog_info"
+echo "  the backup recorded (xtrabackup_binlog_info): $bfile $bpos $bgtid"
+
+step "restore: mariadb-backup --prepare, then --copy-back into two fresh datadirs (the targets)"
+mariadb-backup --no-defaults --prepare --target-dir="$BACKUP" >>"$WORK/backup.log" 2>&1 ||
+    { tail -20 "$WORK/backup.log" >&2; exit 1; }
+for d in "$PIPE" "$MYR"; do
+    mkdir -p "$d"
+    mariadb-backup --no-defaults --copy-back --target-dir="$BACKUP" --datadir="$d/data" \
+        >>"$WORK/backup.log" 2>&1 || { tail -20 "$WORK/backup.log" >&2; exit 1; }
+done
+
+# The DBA's way: the files from the backup's one to the one before the
+# (empty) newest, the first from the backup's position.
+mapfile -t logs < <(mariadb_binlogs "$SRC")
+files=()
+for f in "${logs[@]:0:${#logs[@]}-1}"; do
+    [[ -n ${files[*]} || $(basename "$f") == "$bfile" ]] && files+=("$f")
+done
 bytes=$(cat "${files[@]}" | wc -c)
-printf '  binlogs to replay: %d file(s), %d bytes, %s transactions\n' "${#files[@]}" "$bytes" \
-    "$("$MYREPLAY" transactions "${files[@]}" | wc -l)"
+printf '  binlogs after the backup: %d file(s), %d bytes, from %s at %s\n' "${#files[@]}" "$bytes" "$bfile" "$bpos"
 
 # Rows, CHECKSUM TABLE and definition of every table (the library's
 # fingerprint, without its AUTO_INCREMENT column).
@@ -100,8 +122,6 @@ fingerprint() { mariadb_fingerprint "$1" sbtest | cut -f1-4; }
 fingerprint "$SRC" >"$WORK/expected.tsv"
 
 target() {
-    mkdir -p "$1"
-    cp -a "$WORK/snapshot/data" "$1/data"
     mariadb_start "$1" --skip-log-bin --innodb-flush-log-at-trx-commit=1 >/dev/null
 }
 verify() {
@@ -114,18 +134,21 @@ verify() {
     fi
 }
 
-step "replay 1: mariadb-binlog | mariadb"
+step "replay 1: mariadb-binlog --start-position=$bpos ${files[*]##*/} | mariadb"
 target "$PIPE"
 t0=$(now)
-mariadb-binlog --no-defaults "${files[@]}" | mariadb_client "$PIPE"
+mariadb-binlog --no-defaults --start-position="$bpos" "${files[@]}" | mariadb_client "$PIPE"
 pipe_s=$(since "$t0")
 pipe_ok=$(verify "$PIPE")
 echo "  $pipe_s s, $pipe_ok"
 
-step "replay 2: myreplay apply --workers 2"
+step "replay 2: myreplay apply --from-backup BACKUP --binlog-dir SOURCE_DATADIR --workers 2"
 target "$MYR"
+echo "  the plan of the recovery (myreplay apply --dry-run ...):"
+"$MYREPLAY" apply -S "$MYR/sock" -u root --no-defaults --dry-run --from-backup "$BACKUP" \
+    --binlog-dir "$SRC/data" 2>/dev/null | sed -n '/^recovery start/,/^key source/p' | sed '$d; s/^/    /'
 t0=$(now)
-"$MYREPLAY" apply -S "$MYR/sock" -u root --workers 2 "${files[@]}"
+"$MYREPLAY" apply -S "$MYR/sock" -u root --no-defaults --workers 2 --from-backup "$BACKUP" --binlog-dir "$SRC/data"
 myr_s=$(since "$t0")
 myr_ok=$(verify "$MYR")
 echo "  $myr_s s, $myr_ok"
