@@ -32,23 +32,14 @@ use super::PrivateMariaDb;
 /// The path of a backup tool (in PATH, or in the sbin directories). Panics
 /// with the install hint when it is missing.
 pub fn find_tool(name: &str) -> PathBuf {
-    let path_dirs = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .unwrap_or_default();
-    let sbin = ["/usr/sbin", "/usr/local/sbin", "/sbin"].map(PathBuf::from);
-    path_dirs
-        .into_iter()
-        .chain(sbin)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "{name} not found (in PATH or /usr/sbin): these tests take real backups with \
-                 mariadb-backup, mariadb-dump and mydumper/myloader. Run bash scripts/test.sh, \
-                 which installs mariadb-backup and mydumper (apt-get install mariadb-backup \
-                 mydumper), or install those packages yourself"
-            )
-        })
+    super::locate(name).unwrap_or_else(|| {
+        panic!(
+            "{name} not found (in PATH or /usr/sbin): these tests take real backups with \
+             mariadb-backup, mariadb-dump and mydumper/myloader. Run bash scripts/test.sh, \
+             which installs mariadb-backup and mydumper (apt-get install mariadb-backup \
+             mydumper), or install those packages yourself"
+        )
+    })
 }
 
 /// Runs `program` with `args` (stdin from `stdin`, else /dev/null), its

@@ -181,16 +181,7 @@ impl PrivateMariaDb {
     /// `--skip-log-bin` for a replay target).
     pub fn snapshot(&mut self, extra: &[&str]) -> PrivateMariaDb {
         self.stop();
-        let dir = make_temp_dir();
-        fs::create_dir_all(dir.join("tmp")).expect("creating the snapshot's tmpdir");
-        copy_dir(&self.datadir(), &dir.join("data"));
-        let mut copy = PrivateMariaDb {
-            dir,
-            port: 0,
-            child: None,
-            extra: extra.iter().map(|s| s.to_string()).collect(),
-        };
-        copy.launch();
+        let copy = PrivateMariaDb::from_datadir(&self.datadir(), extra);
         self.launch();
         copy
     }
@@ -388,10 +379,9 @@ impl Drop for PrivateMariaDb {
     }
 }
 
-/// The path of a MariaDB program, looking in the sbin directories too
-/// (mariadbd is in /usr/sbin, which is not in every user's PATH). Panics,
-/// naming the script that installs MariaDB, when it is missing.
-fn find_program(name: &str) -> PathBuf {
+/// The path of a program in PATH or in the sbin directories (mariadbd is
+/// in /usr/sbin, which is not in every user's PATH).
+pub fn locate(name: &str) -> Option<PathBuf> {
     let path_dirs = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
         .unwrap_or_default();
@@ -401,13 +391,18 @@ fn find_program(name: &str) -> PathBuf {
         .chain(sbin)
         .map(|d| d.join(name))
         .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "{name} not found (in PATH or /usr/sbin): these tests need MariaDB (10.6 or later). \
-                 Run them with `bash scripts/test.sh`, which installs it (apt-get install \
-                 mariadb-server mariadb-client), or install those packages yourself"
-            )
-        })
+}
+
+/// The path of a MariaDB program. Panics, naming the script that installs
+/// MariaDB, when it is missing.
+fn find_program(name: &str) -> PathBuf {
+    locate(name).unwrap_or_else(|| {
+        panic!(
+            "{name} not found (in PATH or /usr/sbin): these tests need MariaDB (10.6 or later). \
+             Run them with `bash scripts/test.sh`, which installs it (apt-get install \
+             mariadb-server mariadb-client), or install those packages yourself"
+        )
+    })
 }
 
 fn running_as_root() -> bool {
