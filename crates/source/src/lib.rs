@@ -11,7 +11,8 @@
 //!
 //! This crate reads files but decodes nothing the binlog crate does not,
 //! opens no connection and starts no thread. Restore tooling calls it
-//! the way `myreplay apply --from-backup` does:
+//! the way `myreplay apply --from-backup` does (a runnable version:
+//! `cargo run -p myreplay-source --example recovery_start -- BACKUP DIR`):
 //!
 //! ```no_run
 //! use myreplay_binlog::ReaderOptions;
