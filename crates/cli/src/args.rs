@@ -303,8 +303,10 @@ pub struct ReadArgs {
     #[arg(long)]
     pub allow_gap: bool,
 
-    /// Start reading the first file at this byte offset (must be an event boundary).
-    #[arg(long, value_name = "N", conflicts_with_all = ["from_backup", "start_gtid"])]
+    /// Start reading the first file at this byte offset (must be an event
+    /// boundary). Not with --binlog-dir / --binlog-index (list the files,
+    /// the one it applies to first) nor with --from-backup / --start-gtid.
+    #[arg(long, value_name = "N", conflicts_with_all = ["from_backup", "start_gtid", "binlog_dir", "binlog_index"])]
     pub start_position: Option<u64>,
 
     /// Stop before the first event of the last file that starts at or after this offset.
