@@ -50,7 +50,16 @@ fn a_datadir_gives_its_binlogs_in_order_and_leaves_the_rest_alone() {
     std::fs::write(d.join("aria_log.00000001"), b"not a binlog at all").unwrap();
     std::fs::write(d.join("binlog.000001.idx"), b"gtid index").unwrap();
     std::fs::write(d.join("ibdata1"), b"innodb").unwrap();
-    // Modification times in reverse: they play no part.
+    // Modification times in reverse order: they play no part.
+    for n in 1..=5u64 {
+        let f = std::fs::File::options()
+            .write(true)
+            .open(d.join(format!("binlog.{n:06}")))
+            .unwrap();
+        let t = std::time::SystemTime::UNIX_EPOCH
+            + std::time::Duration::from_secs(2_000_000_000 - n * 3600);
+        f.set_modified(t).unwrap();
+    }
     let set = discover(d).unwrap();
     let got: Vec<&str> = set.files.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(
