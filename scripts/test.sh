@@ -5,7 +5,9 @@
 #
 # Installs MariaDB with apt-get when mariadbd is missing (tests start private
 # servers through scripts/lib/mariadb.sh), and mariadb-backup and mydumper
-# when they are missing (the recovery tests take real backups), checks that
+# when they are missing (the recovery tests take real backups), builds the
+# MySQL 9.7 and MariaDB 11.8 roots when missing (scripts/lib/sid-root.sh),
+# checks that
 # the shared real-binlog corpus is present, then runs every test of the
 # workspace.
 set -euo pipefail
@@ -18,6 +20,12 @@ source scripts/lib/mariadb.sh
 mariadb_ensure_installed
 # The recovery tests (crates/cli/tests/from_backup.rs) take real backups.
 mariadb_ensure_backup_tools
+# MySQL 9.7 and MariaDB 11.8 from Debian unstable, in debootstrap roots
+# built once per machine (scripts/lib/sid-root.sh; about a minute each).
+# shellcheck source=scripts/lib/sid-root.sh
+source scripts/lib/sid-root.sh
+sid_root_ensure mysql >/dev/null
+sid_root_ensure mariadb >/dev/null
 # The TLS tests make their certificates with openssl (not in Debian's base system).
 command -v openssl >/dev/null 2>&1 || _mariadb_apt_install openssl
 

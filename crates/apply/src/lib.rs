@@ -30,6 +30,7 @@ pub mod schema_loader;
 pub mod session;
 pub mod sql;
 mod streamed;
+pub mod target;
 pub mod work;
 
 pub use checkpoint::CheckpointTable;

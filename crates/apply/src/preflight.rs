@@ -76,9 +76,15 @@ pub fn preflight(
                 source_server_version = reader.format().server_version.clone();
                 let statement =
                     crate::row_apply::binlog_statement(std::slice::from_ref(&fde.bytes));
-                conn.query_drop(statement).map_err(ApplyError::query(
-                    "preflight: a BINLOG statement with the binlog's FORMAT_DESCRIPTION (the row path needs SUPER or BINLOG REPLAY)",
-                ))?;
+                let mysql = !server_version.contains("MariaDB");
+                conn.query_drop(statement).map_err(ApplyError::query(if mysql {
+                    "preflight: a BINLOG statement with the binlog's FORMAT_DESCRIPTION (the row path needs BINLOG_ADMIN or REPLICATION_APPLIER)"
+                } else {
+                    "preflight: a BINLOG statement with the binlog's FORMAT_DESCRIPTION (the row path needs SUPER or BINLOG REPLAY)"
+                }))?;
+                if mysql {
+                    crate::target::automatic_gtid_next(conn)?;
+                }
             }
         }
     }

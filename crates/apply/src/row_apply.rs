@@ -28,6 +28,14 @@ pub trait RowApply: Send {
         events: &[Event],
     ) -> Result<(), ApplyError>;
 
+    /// Called before the session opens a target transaction whose row
+    /// events were written under `fde`: whatever must be sent outside a
+    /// transaction is sent here (MySQL refuses a FORMAT_DESCRIPTION inside
+    /// one, ERROR 1766).
+    fn begin(&mut self, _conn: &mut Conn, _fde: &Arc<Bytes>) -> Result<(), ApplyError> {
+        Ok(())
+    }
+
     /// Whether the row events of several source transactions may be passed
     /// in one call (one round trip for a whole unit).
     fn batches(&self) -> bool {
@@ -62,34 +70,59 @@ pub struct BinlogStatements {
     fde: Option<Arc<Bytes>>,
     /// Raw bytes of events per `BINLOG` statement, at most.
     limit: usize,
+    /// The target is MySQL: a FORMAT_DESCRIPTION sets the session's
+    /// GTID_NEXT to NOT_YET_DETERMINED, which must be set back.
+    mysql: bool,
 }
 
 impl Default for BinlogStatements {
     fn default() -> Self {
-        Self::new(MAX_BINLOG_STATEMENT)
+        Self::new(MAX_BINLOG_STATEMENT, false)
     }
 }
 
 impl BinlogStatements {
     /// Statements of at most `limit` raw bytes of events (see
-    /// [`binlog_statement_limit`]).
-    pub fn new(limit: usize) -> Self {
-        Self { fde: None, limit }
+    /// [`binlog_statement_limit`]), for a MySQL target when `mysql`.
+    pub fn new(limit: usize, mysql: bool) -> Self {
+        Self {
+            fde: None,
+            limit,
+            mysql,
+        }
     }
 
     fn send_fde(&mut self, conn: &mut Conn, fde: &Arc<Bytes>) -> Result<(), ApplyError> {
-        if self
-            .fde
-            .as_ref()
-            .is_some_and(|f| Arc::ptr_eq(f, fde) || f == fde)
-        {
+        if self.fde.as_ref().is_some_and(|f| same_format(f, fde)) {
             return Ok(());
         }
         conn.query_drop(binlog_statement(std::slice::from_ref(&**fde)))
-            .map_err(ApplyError::query("sending the FORMAT_DESCRIPTION event (BINLOG statement; needs SUPER or BINLOG REPLAY)"))?;
+            .map_err(ApplyError::query(if self.mysql {
+                "sending the FORMAT_DESCRIPTION event (BINLOG statement; needs BINLOG_ADMIN or REPLICATION_APPLIER, and no open transaction)"
+            } else {
+                "sending the FORMAT_DESCRIPTION event (BINLOG statement; needs SUPER or BINLOG REPLAY)"
+            }))?;
+        if self.mysql {
+            crate::target::automatic_gtid_next(conn)?;
+        }
         self.fde = Some(fde.clone());
         Ok(())
     }
+}
+
+/// Whether two FORMAT_DESCRIPTION events describe the same format: equal
+/// but for the header's timestamp and flags (the in-use flag), the
+/// creation time and the checksum (each file's own).
+fn same_format(a: &[u8], b: &[u8]) -> bool {
+    // Header: timestamp 0..4, type 4, server id 5..9, size 9..13, log_pos
+    // 13..17, flags 17..19. Body: binlog version 19..21, server version
+    // 21..71, created 71..75, then the header length and post-header
+    // lengths (and the checksum algorithm and CRC32 at the end).
+    if a.len() != b.len() || a.len() < 75 {
+        return a == b;
+    }
+    let crc = |x: &[u8]| x.len() - 4;
+    a[4..17] == b[4..17] && a[19..71] == b[19..71] && a[75..crc(a)] == b[75..crc(b)]
 }
 
 impl RowApply for BinlogStatements {
@@ -111,6 +144,10 @@ impl RowApply for BinlogStatements {
             })
         };
         for_each_statement(events, self.limit, &mut send)
+    }
+
+    fn begin(&mut self, conn: &mut Conn, fde: &Arc<Bytes>) -> Result<(), ApplyError> {
+        self.send_fde(conn, fde)
     }
 
     fn batches(&self) -> bool {

@@ -73,6 +73,8 @@ pub struct Session {
     /// How row events are applied (BINLOG statements or generated SQL).
     rows: Box<dyn RowApply>,
     preserve_gtids: bool,
+    /// Character sets of collation ids above 255, as the target names them.
+    charsets: crate::target::CharsetNames,
 }
 
 impl Session {
@@ -94,6 +96,7 @@ impl Session {
             .map_err(ApplyError::query("reading the target's max_allowed_packet"))?
             .unwrap_or(16 << 20);
         let limit = binlog_statement_limit(packet).min(statement_limit.unwrap_or(usize::MAX));
+        let mysql = crate::target::is_mysql(&mut conn)?;
         Ok(Self {
             conn,
             options: options.clone(),
@@ -101,10 +104,11 @@ impl Session {
             checkpoint,
             retry,
             rows: match path {
-                ApplyPath::Binlog => Box::new(BinlogStatements::new(limit)),
+                ApplyPath::Binlog => Box::new(BinlogStatements::new(limit, mysql)),
                 ApplyPath::Sql => Box::new(SqlApply::new()),
             },
             preserve_gtids,
+            charsets: Default::default(),
         })
     }
 
@@ -184,6 +188,9 @@ impl Session {
 
     fn apply_once(&mut self, txns: &[&TxnWork], batched: bool) -> Result<(), UnitError> {
         let at = |i: Option<usize>| move |source| UnitError { txn: i, source };
+        self.rows
+            .begin(&mut self.conn, &txns[0].fde)
+            .map_err(at(None))?;
         if self.preserve_gtids {
             // Outside the transaction (inside one MariaDB refuses it, 1953).
             self.set_gtid(txns).map_err(at(Some(0)))?;
@@ -289,7 +296,12 @@ impl Session {
     /// applied on this session while it is read, alone on the target (see
     /// [`crate::replay`]). Not retried: on any error it is rolled back and
     /// the replay stops; running it again applies it from its start.
-    pub fn begin_streamed(&mut self, gtid: Option<&Gtid>) -> Result<(), ApplyError> {
+    pub fn begin_streamed(
+        &mut self,
+        gtid: Option<&Gtid>,
+        fde: &Arc<Bytes>,
+    ) -> Result<(), ApplyError> {
+        self.rows.begin(&mut self.conn, fde)?;
         if self.preserve_gtids {
             self.set_session_gtid(gtid)?;
         }
@@ -340,6 +352,10 @@ impl Session {
             set.push(format!("@@session.time_zone='{}'", escape(tz)));
         }
         if let Some((client, connection, server)) = ctx.charset {
+            // character_set_client takes a character set: an id above 255
+            // (MariaDB 11's uca1400 collations) is a collation's, which the
+            // server does not take there (ERROR 1115): its character set's name.
+            let client = self.charsets.client_charset(&mut self.conn, client)?;
             set.push(format!(
                 "@@session.character_set_client={client}, @@session.collation_connection={connection}, @@session.collation_server={server}"
             ));

@@ -85,8 +85,9 @@ impl Streaming<'_> {
             if self.session.is_none() {
                 *self.session = Some(self.replay.open_session().map_err(failed)?);
             }
+            let fde = self.fde.clone();
             self.session()
-                .begin_streamed(gtid.as_ref())
+                .begin_streamed(gtid.as_ref(), &fde)
                 .map_err(failed)?;
         }
         let result = self.read_and_apply(read, send, gtid.as_ref(), progress);

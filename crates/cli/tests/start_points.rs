@@ -5,6 +5,7 @@
 //! file, and at a file's very end. The source stays up the whole time, so
 //! none of these points is a file boundary made by a restart.
 //!
+//! On MariaDB 10.11, MariaDB 11.8 and MySQL 9.7, each as source and target.
 //! Each target is a physical copy of the source taken before the workload,
 //! brought to the start point by running the same SQL on it directly (not by
 //! myreplay), then replayed from the point; it must end equal to the source.
@@ -16,23 +17,7 @@ mod support;
 use std::path::PathBuf;
 
 use common::{apply_socket, stderr};
-use mysql::prelude::Queryable;
-use support::{assert_same_tables, PrivateMariaDb};
-
-/// The source's current binlog coordinates and GTID state, as a backup
-/// records them.
-fn master_status(db: &PrivateMariaDb) -> (PathBuf, u64, String) {
-    let mut conn = db.conn();
-    let row: (String, u64, String, String) = conn
-        .query_first("SHOW MASTER STATUS")
-        .unwrap()
-        .expect("the binlog is on");
-    let gtid: String = conn
-        .query_first("SELECT @@gtid_binlog_pos")
-        .unwrap()
-        .unwrap();
-    (db.datadir().join(row.0), row.1, gtid)
-}
+use support::{assert_same_tables, Flavour, PrivateMariaDb};
 
 /// One step of the workload: transactions of several kinds.
 fn step(n: u32) -> String {
@@ -56,7 +41,21 @@ fn step(n: u32) -> String {
 
 #[test]
 fn a_replay_starts_at_every_kind_of_event_boundary_on_both_apply_paths() {
-    let mut source = PrivateMariaDb::start();
+    every_boundary(Flavour::MariaDb);
+}
+
+#[test]
+fn on_mysql_9_7_a_replay_starts_at_every_kind_of_event_boundary_on_both_apply_paths() {
+    every_boundary(Flavour::MySql97);
+}
+
+#[test]
+fn on_mariadb_11_8_a_replay_starts_at_every_kind_of_event_boundary_on_both_apply_paths() {
+    every_boundary(Flavour::MariaDb118);
+}
+
+fn every_boundary(flavour: Flavour) {
+    let mut source = PrivateMariaDb::start_flavour(flavour, &[]);
     source.exec(
         "CREATE DATABASE d; USE d;
          CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL, s VARCHAR(20)) ENGINE=InnoDB;
@@ -67,18 +66,18 @@ fn a_replay_starts_at_every_kind_of_event_boundary_on_both_apply_paths() {
 
     // The workload, with the coordinates a backup would record at each point.
     source.exec("FLUSH BINARY LOGS");
-    let after_header = master_status(&source);
+    let after_header = source.binlog_status();
     source.exec(&step(1));
     source.exec(&step(2));
-    let mid_file = master_status(&source);
+    let mid_file = source.binlog_status();
     source.exec(&step(3));
     source.exec("USE d; INSERT INTO t VALUES (1000, 1, 'last-a'), (1001, 1, 'last-b')");
-    let last_pos = master_status(&source);
+    let last_pos = source.binlog_status();
     source.exec("USE d; UPDATE t SET s = 'last' WHERE id = 1000");
     source.exec("FLUSH BINARY LOGS");
     let end_file = {
         let len = std::fs::metadata(&last_pos.0).unwrap().len();
-        let gtid = master_status(&source).2;
+        let gtid = source.binlog_status().2;
         (last_pos.0.clone(), len, gtid)
     };
     source.exec(&step(4));

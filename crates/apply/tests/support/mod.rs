@@ -23,7 +23,10 @@
 #![allow(dead_code)] // each test binary uses a different part of it
 
 pub mod backup_tools;
+pub mod flavour;
 pub mod proxy;
+
+pub use flavour::Flavour;
 
 use std::fs;
 use std::io::Read;
@@ -47,6 +50,7 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(120);
 /// TCP port of 127.0.0.1, with ROW binlogs (`binlog.NNNNNN`) and
 /// utf8mb4 as the server character set. Root has no password.
 pub struct PrivateMariaDb {
+    flavour: Flavour,
     dir: PathBuf,
     port: u16,
     child: Option<Child>,
@@ -63,62 +67,50 @@ impl PrivateMariaDb {
     /// Starts a server; `extra` options go to mariadbd after the defaults
     /// (so they win), e.g. `["--binlog-row-image=MINIMAL"]`.
     pub fn start_with(extra: &[&str]) -> Self {
-        find_program("mariadbd"); // fail early, with the install hint, when MariaDB is missing
-        let install_db = find_program("mariadb-install-db");
-        let dir = make_temp_dir();
+        Self::start_flavour(Flavour::MariaDb, extra)
+    }
+
+    /// Starts a server of `flavour`; `extra` options go to the server after
+    /// the defaults (so they win).
+    pub fn start_flavour(flavour: Flavour, extra: &[&str]) -> Self {
+        if flavour == Flavour::MariaDb {
+            find_program("mariadbd"); // fail early, with the install hint, when MariaDB is missing
+        }
+        let dir = make_temp_dir(flavour);
         let mut db = PrivateMariaDb {
+            flavour,
             dir,
             port: 0,
             child: None,
             extra: extra.iter().map(|s| s.to_string()).collect(),
         };
         fs::create_dir_all(db.dir.join("tmp")).expect("creating the server's tmpdir");
-
-        let user_opt: Vec<&str> = if running_as_root() {
-            vec!["--user=root"]
-        } else {
-            vec![]
-        };
-
-        let install_log = db.dir.join("install-db.log");
-        let out = Command::new(&install_db)
-            .arg("--no-defaults")
-            .args(&user_opt)
-            .arg(format!("--datadir={}", db.datadir().display()))
-            .arg("--auth-root-authentication-method=normal")
-            .arg("--skip-test-db")
-            // Its own tmpdir: bootstraps running at the same time in a shared
-            // /tmp collide on temporary table names (ERROR 1051 on
-            // mysql.tmp_user_sys).
-            .arg(format!("--tmpdir={}", db.dir.join("tmp").display()))
-            .stdin(Stdio::null())
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", install_db.display()));
-        let _ = fs::write(&install_log, [&out.stdout[..], &out.stderr[..]].concat());
-        if !out.status.success() {
-            panic!(
-                "{} failed ({}):\n{}{}",
-                install_db.display(),
-                out.status,
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-
+        flavour.install(
+            &db.datadir(),
+            &db.dir.join("tmp"),
+            &db.dir.join("install-db.log"),
+        );
         db.launch();
         db
     }
 
-    /// Starts mariadbd on this directory's datadir (installed already).
+    /// Which server this is.
+    pub fn flavour(&self) -> Flavour {
+        self.flavour
+    }
+
+    /// Starts the server on this directory's datadir (installed already).
     fn launch(&mut self) {
-        let mariadbd = find_program("mariadbd");
+        let f = self.flavour;
+        let program = f.server_program();
         let user_opt: Vec<&str> = if running_as_root() {
             vec!["--user=root"]
         } else {
             vec![]
         };
-        // A free port can be taken by someone else before mariadbd binds it:
-        // try a few.
+        let inside = |p: PathBuf| f.inside(&p).display().to_string();
+        // A free port can be taken by someone else before the server binds
+        // it: try a few.
         for attempt in 1..=3 {
             self.port = free_port();
             let _ = fs::write(self.error_log(), b"");
@@ -127,31 +119,26 @@ impl PrivateMariaDb {
                 .append(true)
                 .open(self.dir.join("mariadbd.out"))
                 .expect("creating mariadbd.out");
-            let child = Command::new(&mariadbd)
+            let child = f
+                .command(program)
                 .arg("--no-defaults")
                 .args(&user_opt)
-                .arg(format!("--datadir={}", self.datadir().display()))
-                .arg(format!("--socket={}", self.socket().display()))
+                .arg(format!("--datadir={}", inside(self.datadir())))
+                .arg(format!("--socket={}", inside(self.socket())))
                 .arg(format!(
                     "--pid-file={}",
-                    self.dir.join("mariadbd.pid").display()
+                    inside(self.dir.join("mariadbd.pid"))
                 ))
-                .arg(format!("--tmpdir={}", self.dir.join("tmp").display()))
-                .arg(format!("--log-error={}", self.error_log().display()))
+                .arg(format!("--tmpdir={}", inside(self.dir.join("tmp"))))
+                .arg(format!("--log-error={}", inside(self.error_log())))
                 .arg(format!("--port={}", self.port))
-                .arg("--bind-address=127.0.0.1")
-                .arg("--skip-name-resolve")
-                .arg("--log-bin=binlog")
-                .arg("--server-id=1")
-                .arg("--binlog-format=ROW")
-                .arg("--character-set-server=utf8mb4")
-                .arg("--collation-server=utf8mb4_general_ci")
+                .args(f.default_options())
                 .args(&self.extra)
                 .stdin(Stdio::null())
                 .stdout(out.try_clone().expect("dup mariadbd.out"))
                 .stderr(out)
                 .spawn()
-                .unwrap_or_else(|e| panic!("cannot run {}: {e}", mariadbd.display()));
+                .unwrap_or_else(|e| panic!("cannot run {program} ({}): {e}", f.name()));
             self.child = Some(child);
             match self.wait_until_up() {
                 Ok(()) => return,
@@ -164,8 +151,10 @@ impl PrivateMariaDb {
                         continue;
                     }
                     panic!(
-                        "mariadbd in {} exited ({exited}) before accepting connections; \
+                        "{} ({}) in {} exited ({exited}) before accepting connections; \
                          tail of its error log:\n{}",
+                        program,
+                        f.name(),
                         self.dir.display(),
                         self.error_log_tail(40)
                     );
@@ -181,7 +170,7 @@ impl PrivateMariaDb {
     /// `--skip-log-bin` for a replay target).
     pub fn snapshot(&mut self, extra: &[&str]) -> PrivateMariaDb {
         self.stop();
-        let copy = PrivateMariaDb::from_datadir(&self.datadir(), extra);
+        let copy = PrivateMariaDb::from_datadir_as(self.flavour, &self.datadir(), extra);
         self.launch();
         copy
     }
@@ -296,6 +285,31 @@ impl PrivateMariaDb {
 
     pub fn error_log(&self) -> PathBuf {
         self.dir.join("error.log")
+    }
+
+    /// The current binlog coordinates and GTID state, as a backup records
+    /// them: file (its path), position, and `gtid_binlog_pos` (MariaDB) or
+    /// `gtid_executed` (MySQL).
+    pub fn binlog_status(&self) -> (PathBuf, u64, String) {
+        let mut conn = self.conn();
+        let (file, pos, gtid) = if self.flavour.is_mysql() {
+            let r: (String, u64, String, String, String) = conn
+                .query_first("SHOW BINARY LOG STATUS")
+                .expect("SHOW BINARY LOG STATUS")
+                .expect("the binlog is on");
+            (r.0, r.1, r.4)
+        } else {
+            let r: (String, u64, String, String) = conn
+                .query_first("SHOW MASTER STATUS")
+                .expect("SHOW MASTER STATUS")
+                .expect("the binlog is on");
+            let gtid: String = conn
+                .query_first("SELECT @@gtid_binlog_pos")
+                .expect("gtid_binlog_pos")
+                .expect("a row");
+            (r.0, r.1, gtid)
+        };
+        (self.datadir().join(file), pos, gtid.replace('\n', ""))
     }
 
     /// The binlog files, in order (from `binlog.index`).
@@ -423,12 +437,9 @@ fn free_port() -> u16 {
 
 /// A new, empty directory with a short path (a unix socket path must fit in
 /// 107 bytes).
-fn make_temp_dir() -> PathBuf {
+fn make_temp_dir(flavour: Flavour) -> PathBuf {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let mut base = std::env::temp_dir();
-    if base.as_os_str().len() > 60 {
-        base = PathBuf::from("/tmp");
-    }
+    let base = flavour.base_dir();
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
@@ -526,16 +537,27 @@ impl PrivateMariaDb {
     /// [`PrivateMariaDb::start_with`] (e.g. `--skip-log-bin` for a replay
     /// target).
     pub fn from_datadir(datadir: &Path, extra: &[&str]) -> Self {
-        find_program("mariadbd");
+        Self::from_datadir_as(Flavour::MariaDb, datadir, extra)
+    }
+
+    /// [`PrivateMariaDb::from_datadir`] for a server of `flavour`. A MySQL
+    /// copy gets a server UUID of its own (auto.cnf is not copied), as a
+    /// restored backup does.
+    pub fn from_datadir_as(flavour: Flavour, datadir: &Path, extra: &[&str]) -> Self {
+        if flavour == Flavour::MariaDb {
+            find_program("mariadbd");
+        }
         assert!(
             datadir.join("mysql").is_dir(),
-            "{} does not look like a MariaDB data directory (no mysql/)",
+            "{} does not look like a server's data directory (no mysql/)",
             datadir.display()
         );
-        let dir = make_temp_dir();
+        let dir = make_temp_dir(flavour);
         fs::create_dir_all(dir.join("tmp")).expect("creating the server's tmpdir");
         copy_dir(datadir, &dir.join("data"));
+        let _ = fs::remove_file(dir.join("data").join("auto.cnf"));
         let mut db = PrivateMariaDb {
+            flavour,
             dir,
             port: 0,
             child: None,

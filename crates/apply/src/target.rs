@@ -1,0 +1,75 @@
+//! What differs between target servers, MySQL and MariaDB, in one place.
+
+use mysql::prelude::Queryable;
+
+use crate::error::ApplyError;
+
+/// The target's flavour, from `SELECT VERSION()`.
+pub fn is_mysql(conn: &mut impl Queryable) -> Result<bool, ApplyError> {
+    let version: String = conn
+        .query_first("SELECT VERSION()")
+        .map_err(ApplyError::query("SELECT VERSION()"))?
+        .unwrap_or_default();
+    Ok(!version.contains("MariaDB"))
+}
+
+/// MySQL: a `BINLOG` statement holding a FORMAT_DESCRIPTION sets the
+/// session's GTID_NEXT to NOT_YET_DETERMINED, and the next statement that
+/// is not a GTID event then runs as ANONYMOUS, which a target with
+/// `gtid_mode=ON` refuses (ERROR 1782). Applied transactions take the
+/// target's own next GTID (AUTOMATIC), as its own clients' do.
+pub fn automatic_gtid_next(conn: &mut impl Queryable) -> Result<(), ApplyError> {
+    conn.query_drop("SET @@SESSION.GTID_NEXT = 'AUTOMATIC'")
+        .map_err(ApplyError::query(
+            "SET @@SESSION.GTID_NEXT = 'AUTOMATIC' after the FORMAT_DESCRIPTION event",
+        ))
+}
+
+/// The character set of each collation id above 255 a statement's context
+/// names, asked of the target once per id.
+#[derive(Debug, Default)]
+pub struct CharsetNames(std::collections::HashMap<u16, String>);
+
+impl CharsetNames {
+    /// What to set `character_set_client` to for the collation id `id`:
+    /// the id itself up to 255 (the servers take it there), otherwise the
+    /// name of its character set.
+    pub fn client_charset(
+        &mut self,
+        conn: &mut impl Queryable,
+        id: u16,
+    ) -> Result<String, ApplyError> {
+        if id <= 255 {
+            return Ok(id.to_string());
+        }
+        if let Some(name) = self.0.get(&id) {
+            return Ok(name.clone());
+        }
+        // MariaDB 10.10+ lists every collation id there (the uca1400 ones
+        // only there); MySQL and older MariaDB in COLLATIONS.
+        let mut name: Option<String> = conn
+            .query_first(format!(
+                "SELECT CHARACTER_SET_NAME FROM information_schema.COLLATION_CHARACTER_SET_APPLICABILITY WHERE ID = {id}"
+            ))
+            .ok()
+            .flatten();
+        if name.is_none() {
+            name = conn
+                .query_first(format!(
+                    "SELECT CHARACTER_SET_NAME FROM information_schema.COLLATIONS WHERE ID = {id}"
+                ))
+                .map_err(ApplyError::query(
+                    "looking up a collation id in information_schema.COLLATIONS",
+                ))?;
+        }
+        let name = name.ok_or_else(|| {
+            ApplyError::Unsupported(format!(
+                "the statement was written under collation id {id}, which the target does not know: the target is older than the source, or another flavour; replay into a server of the source's version"
+            ))
+        })?;
+        // A name from the server's own tables, but quoted all the same.
+        let quoted = format!("'{}'", crate::checkpoint::escape(&name));
+        self.0.insert(id, quoted.clone());
+        Ok(quoted)
+    }
+}
