@@ -73,6 +73,8 @@ pub struct BinlogStatements {
     /// The target is MySQL: a FORMAT_DESCRIPTION sets the session's
     /// GTID_NEXT to NOT_YET_DETERMINED, which must be set back.
     mysql: bool,
+    /// The FORMAT_DESCRIPTION sent announces CRC32 checksums.
+    checksum: bool,
 }
 
 impl Default for BinlogStatements {
@@ -89,6 +91,7 @@ impl BinlogStatements {
             fde: None,
             limit,
             mysql,
+            checksum: false,
         }
     }
 
@@ -105,6 +108,12 @@ impl BinlogStatements {
         if self.mysql {
             crate::target::automatic_gtid_next(conn)?;
         }
+        self.checksum = myreplay_binlog::Format::from_event(fde)
+            .map(|f| f.checksum)
+            .map_err(|e| ApplyError::Unexpected {
+                doing: "reading the FORMAT_DESCRIPTION event".into(),
+                reason: e.to_string(),
+            })?;
         self.fde = Some(fde.clone());
         Ok(())
     }
@@ -133,6 +142,27 @@ impl RowApply for BinlogStatements {
         events: &[Event],
     ) -> Result<(), ApplyError> {
         self.send_fde(conn, fde)?;
+        // The inner events of a MySQL TRANSACTION_PAYLOAD have no CRC32 of
+        // their own (the payload has one); sent on their own under a
+        // FORMAT_DESCRIPTION that announces checksums, they need one
+        // (ERROR 1610 Corrupted replication event otherwise).
+        let with_checksums: Vec<Event>;
+        let events = if self.checksum && events.iter().any(|e| !e.raw.has_checksum) {
+            with_checksums = events
+                .iter()
+                .map(|e| {
+                    let mut e = e.clone();
+                    if !e.raw.has_checksum {
+                        e.raw.bytes = myreplay_binlog::resend::with_checksum(&e.raw.bytes);
+                        e.raw.has_checksum = true;
+                    }
+                    e
+                })
+                .collect();
+            &with_checksums[..]
+        } else {
+            events
+        };
         let mut send = |events: &[Bytes]| {
             conn.query_drop(binlog_statement(events)).map_err(|e| {
                 let size: usize = events.iter().map(|e| e.len()).sum();

@@ -34,7 +34,8 @@
 //! source's bytes whatever the column's character set, and compared with a
 //! column in the column's own collation (it is coercible), so key lookups
 //! use the index. MySQL binary JSON is rendered as JSON text with
-//! `CAST(.. AS JSON)`; partial JSON updates and JSON with opaque scalars
+//! `CAST(.. AS JSON)`; partial JSON updates as the JSON functions that
+//! made them; JSON with opaque scalars
 //! (DECIMAL, dates) are refused (use `--apply binlog`).
 //!
 //! # Session settings
@@ -78,7 +79,6 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::Cursor;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -87,8 +87,8 @@ use myreplay_binlog::decode::{decode_with, TableMapCache};
 use myreplay_binlog::reader::crc32_of_event;
 use myreplay_binlog::value::{Json, RowImage, Value};
 use myreplay_binlog::{
-    Event, EventData, EventHeader, EventReader, Format, Position, QueryClass, RawEvent,
-    ReaderOptions, RowsEvent, RowsKind, TableMap,
+    Event, EventData, EventHeader, Format, Position, QueryClass, RawEvent, RowsEvent, RowsKind,
+    TableMap,
 };
 use mysql::prelude::Queryable;
 use mysql::Conn;
@@ -291,26 +291,10 @@ impl SqlApply {
                 return Ok(format.clone());
             }
         }
-        let mut file = Vec::with_capacity(4 + fde.len());
-        file.extend_from_slice(&myreplay_binlog::reader::BINLOG_MAGIC);
-        file.extend_from_slice(fde);
-        let bad = |reason: String| ApplyError::Unexpected {
+        let format = Format::from_event(fde).map_err(|e| ApplyError::Unexpected {
             doing: "reading the FORMAT_DESCRIPTION event for the SQL path".into(),
-            reason,
-        };
-        let len = file.len() as u64;
-        let mut reader = EventReader::new(
-            "(format description)",
-            Cursor::new(file),
-            Some(len),
-            ReaderOptions::default(),
-        )
-        .map_err(|e| bad(e.to_string()))?;
-        reader
-            .next_event()
-            .map_err(|e| bad(e.to_string()))?
-            .ok_or_else(|| bad("no event".into()))?;
-        let format = reader.format().clone();
+            reason: e.to_string(),
+        })?;
         self.format = Some((fde.clone(), format.clone()));
         Ok(format)
     }
@@ -688,12 +672,20 @@ pub fn render_rows(
                                 set.push(',');
                             }
                             let v = after[i].as_ref().expect("assigned columns are present");
-                            let _ = write!(
-                                set,
-                                "{}={}",
-                                ident(&table.columns[i].name),
-                                render_value(table, i, v)?
-                            );
+                            let name = ident(&table.columns[i].name);
+                            let value = match v {
+                                // MySQL's partial JSON update: the column's
+                                // current value changed as the diffs say.
+                                Value::JsonDiff(diffs) => {
+                                    json_diff_expression(&name, diffs).map_err(|what| {
+                                        ApplyError::Unsupported(format!(
+                                            "{qualified} column {name}: {what} cannot be applied as SQL; use --apply binlog"
+                                        ))
+                                    })?
+                                }
+                                v => render_value(table, i, v)?,
+                            };
+                            let _ = write!(set, "{name}={value}");
                         }
                         format!("UPDATE {qualified} SET {set} WHERE {condition}{limit}")
                     }
@@ -927,6 +919,40 @@ pub fn render_value(table: &TargetTable, i: usize, v: &Value) -> Result<String, 
         }
         _ => return Err(unsupported("a value of a type the SQL path does not know")),
     })
+}
+
+/// A partial JSON update (MySQL PARTIAL_UPDATE_ROWS, one column's diffs in
+/// order) as an expression over the column's current value `column`: each
+/// diff as the JSON function that made it (MySQL's Json_diff semantics):
+/// REPLACE of an existing path, INSERT of a new object member or of an
+/// array element at its index (the later ones move up), REMOVE.
+fn json_diff_expression(
+    column: &str,
+    diffs: &[myreplay_binlog::value::JsonDiff],
+) -> Result<String, String> {
+    use myreplay_binlog::value::JsonDiffOp;
+    let mut e = column.to_string();
+    for d in diffs {
+        let path = hex_utf8(&d.path);
+        let value = || -> Result<String, String> {
+            let v = d
+                .value
+                .as_ref()
+                .ok_or("a partial JSON update without the value it sets")?;
+            let mut text = String::new();
+            json_text(v, &mut text)?;
+            Ok(format!("CAST({} AS JSON)", hex_utf8(&text)))
+        };
+        e = match d.op {
+            JsonDiffOp::Replace => format!("JSON_REPLACE({e},{path},{})", value()?),
+            JsonDiffOp::Insert if d.path.ends_with(']') => {
+                format!("JSON_ARRAY_INSERT({e},{path},{})", value()?)
+            }
+            JsonDiffOp::Insert => format!("JSON_INSERT({e},{path},{})", value()?),
+            JsonDiffOp::Remove => format!("JSON_REMOVE({e},{path})"),
+        };
+    }
+    Ok(e)
 }
 
 /// `X'..'`: a binary string literal.

@@ -43,6 +43,23 @@ impl Format {
     pub fn fde(&self) -> &FormatDescriptionEvent<'static> {
         &self.fde
     }
+
+    /// The format a FORMAT_DESCRIPTION event (its raw bytes, header
+    /// included) sets, read and verified as the reader reads one.
+    pub fn from_event(fde: &[u8]) -> crate::Result<Format> {
+        let mut file = Vec::with_capacity(4 + fde.len());
+        file.extend_from_slice(&crate::reader::BINLOG_MAGIC);
+        file.extend_from_slice(fde);
+        let len = file.len() as u64;
+        let mut reader = crate::reader::EventReader::new(
+            "(format description)",
+            std::io::Cursor::new(file),
+            Some(len),
+            crate::reader::ReaderOptions::default(),
+        )?;
+        reader.next_event()?;
+        Ok(reader.format().clone())
+    }
 }
 
 /// The parts of a FORMAT_DESCRIPTION event body needed before trusting it.

@@ -64,6 +64,20 @@ impl RowsFlagsAt {
     }
 }
 
+/// An event without a CRC32 (an inner event of a MySQL
+/// TRANSACTION_PAYLOAD: the payload carries the checksum) with one, its size
+/// grown by 4: how it is sent on its own under a FORMAT_DESCRIPTION that
+/// announces checksums.
+pub fn with_checksum(event: &[u8]) -> Bytes {
+    let mut b = BytesMut::with_capacity(event.len() + 4);
+    b.extend_from_slice(event);
+    let size = u32::from_le_bytes(b[SIZE_AT..SIZE_AT + 4].try_into().expect("4 bytes")) + 4;
+    b[SIZE_AT..SIZE_AT + 4].copy_from_slice(&size.to_le_bytes());
+    let crc = crc32fast::hash(&b);
+    b.put_u32_le(crc);
+    b.freeze()
+}
+
 /// Cuts a rows event at row boundaries into events of at most about
 /// `max_bytes` each (a row larger than that is an event of its own). The
 /// pieces are plain (uncompressed) events of the event's layout; STMT_END_F
