@@ -10,11 +10,25 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::{apply_socket, transactions};
-use support::{assert_same_tables, PrivateMariaDb};
+use support::{assert_same_tables, Flavour, PrivateMariaDb};
 
 #[test]
 fn killed_at_any_moment_and_run_again_it_ends_equal_to_the_source() {
-    let mut source = PrivateMariaDb::start();
+    killed_at_any_moment_and_run_again_it_ends_equal_to_the_source_on(Flavour::MariaDb);
+}
+
+#[test]
+fn on_mariadb_11_8_killed_at_any_moment_and_run_again_it_ends_equal_to_the_source() {
+    killed_at_any_moment_and_run_again_it_ends_equal_to_the_source_on(Flavour::MariaDb118);
+}
+
+#[test]
+fn on_mysql_9_7_killed_at_any_moment_and_run_again_it_ends_equal_to_the_source() {
+    killed_at_any_moment_and_run_again_it_ends_equal_to_the_source_on(Flavour::MySql97);
+}
+
+fn killed_at_any_moment_and_run_again_it_ends_equal_to_the_source_on(flavour: Flavour) {
+    let mut source = PrivateMariaDb::start_flavour(flavour, &[]);
     source.exec(
         "CREATE DATABASE app; USE app;
          CREATE TABLE accounts (id INT PRIMARY KEY, owner VARCHAR(30) NOT NULL, balance BIGINT NOT NULL, UNIQUE KEY (owner)) ENGINE=InnoDB;
@@ -140,7 +154,21 @@ fn killed_at_any_moment_and_run_again_it_ends_equal_to_the_source() {
 
 #[test]
 fn a_failing_transaction_stops_cleanly_with_its_position() {
-    let mut source = PrivateMariaDb::start();
+    a_failing_transaction_stops_cleanly_with_its_position_on(Flavour::MariaDb);
+}
+
+#[test]
+fn on_mariadb_11_8_a_failing_transaction_stops_cleanly_with_its_position() {
+    a_failing_transaction_stops_cleanly_with_its_position_on(Flavour::MariaDb118);
+}
+
+#[test]
+fn on_mysql_9_7_a_failing_transaction_stops_cleanly_with_its_position() {
+    a_failing_transaction_stops_cleanly_with_its_position_on(Flavour::MySql97);
+}
+
+fn a_failing_transaction_stops_cleanly_with_its_position_on(flavour: Flavour) {
+    let mut source = PrivateMariaDb::start_flavour(flavour, &[]);
     source
         .exec("CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY, v INT) ENGINE=InnoDB;");
     let target = source.snapshot(&["--skip-log-bin"]);
@@ -161,7 +189,7 @@ fn a_failing_transaction_stops_cleanly_with_its_position() {
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("0-1-") && err.contains("Duplicate entry"),
+        err.contains("(transaction ") && err.contains("Duplicate entry"),
         "{err}"
     );
     assert!(err.contains("nothing of it was committed"), "{err}");
@@ -169,7 +197,21 @@ fn a_failing_transaction_stops_cleanly_with_its_position() {
 
 #[test]
 fn stop_points_and_database_filters_end_at_transaction_boundaries() {
-    let mut source = PrivateMariaDb::start();
+    stop_points_and_database_filters_end_at_transaction_boundaries_on(Flavour::MariaDb);
+}
+
+#[test]
+fn on_mariadb_11_8_stop_points_and_database_filters_end_at_transaction_boundaries() {
+    stop_points_and_database_filters_end_at_transaction_boundaries_on(Flavour::MariaDb118);
+}
+
+#[test]
+fn on_mysql_9_7_stop_points_and_database_filters_end_at_transaction_boundaries() {
+    stop_points_and_database_filters_end_at_transaction_boundaries_on(Flavour::MySql97);
+}
+
+fn stop_points_and_database_filters_end_at_transaction_boundaries_on(flavour: Flavour) {
+    let mut source = PrivateMariaDb::start_flavour(flavour, &[]);
     source.exec(
         "CREATE DATABASE a; CREATE DATABASE b;
          CREATE TABLE a.t (id INT PRIMARY KEY) ENGINE=InnoDB;
@@ -306,7 +348,21 @@ fn a_missing_privilege_stops_before_the_first_write() {
 
 #[test]
 fn rewrite_db_applies_one_database_into_another() {
-    let mut source = PrivateMariaDb::start();
+    rewrite_db_applies_one_database_into_another_on(Flavour::MariaDb);
+}
+
+#[test]
+fn on_mariadb_11_8_rewrite_db_applies_one_database_into_another() {
+    rewrite_db_applies_one_database_into_another_on(Flavour::MariaDb118);
+}
+
+#[test]
+fn on_mysql_9_7_rewrite_db_applies_one_database_into_another() {
+    rewrite_db_applies_one_database_into_another_on(Flavour::MySql97);
+}
+
+fn rewrite_db_applies_one_database_into_another_on(flavour: Flavour) {
+    let mut source = PrivateMariaDb::start_flavour(flavour, &[]);
     source.exec(
         "CREATE DATABASE a; CREATE TABLE a.t (id INT PRIMARY KEY, v VARCHAR(20)) ENGINE=InnoDB;",
     );
@@ -384,15 +440,10 @@ fn preserve_gtids_gives_the_target_the_sources_gtids() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    use mysql::prelude::Queryable;
-    let pos = |db: &PrivateMariaDb| -> String {
-        db.conn()
-            .query_first("SELECT @@gtid_binlog_pos")
-            .unwrap()
-            .unwrap()
-    };
-    let mut expected: Vec<String> = pos(&source).split(',').map(str::to_string).collect();
-    let mut got: Vec<String> = pos(&target).split(',').map(str::to_string).collect();
+    // The target's binlog position and GTID state.
+    let pos = |db: &PrivateMariaDb| db.binlog_status();
+    let mut expected: Vec<String> = pos(&source).2.split(',').map(str::to_string).collect();
+    let mut got: Vec<String> = pos(&target).2.split(',').map(str::to_string).collect();
     expected.sort();
     got.sort();
     assert_eq!(
@@ -404,7 +455,21 @@ fn preserve_gtids_gives_the_target_the_sources_gtids() {
 
 #[test]
 fn apply_sessions_do_not_write_the_targets_binlog_unless_asked() {
-    let mut source = PrivateMariaDb::start();
+    apply_sessions_do_not_write_the_targets_binlog_unless_asked_on(Flavour::MariaDb);
+}
+
+#[test]
+fn on_mariadb_11_8_apply_sessions_do_not_write_the_targets_binlog_unless_asked() {
+    apply_sessions_do_not_write_the_targets_binlog_unless_asked_on(Flavour::MariaDb118);
+}
+
+#[test]
+fn on_mysql_9_7_apply_sessions_do_not_write_the_targets_binlog_unless_asked() {
+    apply_sessions_do_not_write_the_targets_binlog_unless_asked_on(Flavour::MySql97);
+}
+
+fn apply_sessions_do_not_write_the_targets_binlog_unless_asked_on(flavour: Flavour) {
+    let mut source = PrivateMariaDb::start_flavour(flavour, &[]);
     source.exec("CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY) ENGINE=InnoDB;");
     // Targets with their binlog on.
     let quiet = source.snapshot(&[]);
@@ -414,13 +479,8 @@ fn apply_sessions_do_not_write_the_targets_binlog_unless_asked() {
         "INSERT INTO app.t VALUES (1), (2); INSERT INTO app.t VALUES (3); FLUSH BINARY LOGS;",
     );
     let files = source.binlogs_since(before);
-    use mysql::prelude::Queryable;
-    let pos = |db: &PrivateMariaDb| -> String {
-        db.conn()
-            .query_first("SELECT @@gtid_binlog_pos")
-            .unwrap()
-            .unwrap()
-    };
+    // The target's binlog position and GTID state.
+    let pos = |db: &PrivateMariaDb| db.binlog_status();
     let (quiet_before, logged_before) = (pos(&quiet), pos(&logged));
     let run = |target: &PrivateMariaDb, extra: &[&str]| {
         let out = apply_socket(target, &files, extra).output().unwrap();
