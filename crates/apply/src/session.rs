@@ -73,6 +73,8 @@ pub struct Session {
     /// How row events are applied (BINLOG statements or generated SQL).
     rows: Box<dyn RowApply>,
     preserve_gtids: bool,
+    /// The target is MySQL (GTID_NEXT), not MariaDB.
+    mysql: bool,
     /// Character sets of collation ids above 255, as the target names them.
     charsets: crate::target::CharsetNames,
 }
@@ -108,6 +110,7 @@ impl Session {
                 ApplyPath::Sql => Box::new(SqlApply::new()),
             },
             preserve_gtids,
+            mysql,
             charsets: Default::default(),
         })
     }
@@ -195,10 +198,20 @@ impl Session {
             // Outside the transaction (inside one MariaDB refuses it, 1953).
             self.set_gtid(txns).map_err(at(Some(0)))?;
         }
-        self.conn
-            .query_drop("START TRANSACTION")
-            .map_err(ApplyError::query("START TRANSACTION"))
-            .map_err(at(None))?;
+        // MySQL refuses a DDL inside a transaction under an explicit
+        // GTID_NEXT (ERROR 1778): it runs on its own (atomic DDL), and a
+        // GTID the target already has is skipped by the server itself.
+        let ddl_alone = self.mysql
+            && self.preserve_gtids
+            && txns
+                .iter()
+                .any(|t| t.summary.kind == myreplay_binlog::TransactionKind::Ddl);
+        if !ddl_alone {
+            self.conn
+                .query_drop("START TRANSACTION")
+                .map_err(ApplyError::query("START TRANSACTION"))
+                .map_err(at(None))?;
+        }
         if batched && self.rows.batches() && can_batch(txns) {
             // Row events only: every transaction's events in one call (as
             // few BINLOG statements as the packet size allows: one round trip
@@ -225,14 +238,47 @@ impl Session {
     /// Records `txns` in the checkpoint table and commits the open target
     /// transaction with them.
     fn commit_with_checkpoint(&mut self, txns: &[&TxnWork]) -> Result<(), ApplyError> {
-        self.conn
+        // MySQL, --preserve-gtids: a DDL committed itself and took the
+        // source's GTID; the checkpoint row then goes unlogged (no GTID of
+        // the target's own: its gtid_executed stays the source's).
+        let ddl_done = self.mysql
+            && self.preserve_gtids
+            && txns
+                .iter()
+                .any(|t| t.summary.kind == myreplay_binlog::TransactionKind::Ddl);
+        if ddl_done {
+            crate::target::automatic_gtid_next(&mut self.conn)?;
+            self.conn
+                .query_drop("SET SESSION sql_log_bin = 0")
+                .map_err(ApplyError::query(
+                    "SET SESSION sql_log_bin = 0 for the checkpoint row of a DDL",
+                ))?;
+        }
+        let recorded = self
+            .conn
             .query_drop(self.checkpoint.record_sql(txns))
             .map_err(ApplyError::query(
                 "recording progress in the checkpoint table",
-            ))?;
-        self.conn
-            .query_drop("COMMIT")
-            .map_err(ApplyError::query("COMMIT"))
+            ))
+            .and_then(|()| {
+                self.conn
+                    .query_drop("COMMIT")
+                    .map_err(ApplyError::query("COMMIT"))
+            });
+        if ddl_done {
+            self.conn
+                .query_drop("SET SESSION sql_log_bin = 1")
+                .map_err(ApplyError::query(
+                    "SET SESSION sql_log_bin = 1 after the checkpoint row of a DDL",
+                ))?;
+        }
+        recorded?;
+        if self.mysql && self.preserve_gtids {
+            // After a transaction run under an explicit GTID_NEXT, MySQL
+            // wants it set again before the next (ERROR 1837).
+            crate::target::automatic_gtid_next(&mut self.conn)?;
+        }
+        Ok(())
     }
 
     /// `--preserve-gtids`: the unit's single transaction gets the source's
@@ -248,7 +294,7 @@ impl Session {
 
     fn set_session_gtid(&mut self, gtid: Option<&Gtid>) -> Result<(), ApplyError> {
         match gtid {
-            Some(myreplay_binlog::Gtid::MariaDb { domain, server, seq }) => {
+            Some(myreplay_binlog::Gtid::MariaDb { domain, server, seq }) if !self.mysql => {
                 let doing = format!("setting the GTID {domain}-{server}-{seq} (--preserve-gtids needs SUPER)");
                 // Two statements: the server checks gtid_seq_no against the
                 // session's domain before a combined SET would change it.
@@ -261,8 +307,16 @@ impl Session {
                     .query_drop(format!("SET @@session.gtid_seq_no = {seq}"))
                     .map_err(ApplyError::query(doing))
             }
+            Some(g @ myreplay_binlog::Gtid::MySql { .. }) if self.mysql => self
+                .conn
+                .query_drop(format!("SET @@SESSION.GTID_NEXT = '{g}'"))
+                .map_err(ApplyError::query(format!(
+                    "setting GTID_NEXT to the source's {g} (--preserve-gtids needs SYSTEM_VARIABLES_ADMIN or REPLICATION_APPLIER)"
+                ))),
             Some(other) => Err(ApplyError::Unsupported(format!(
-                "--preserve-gtids: {other} is a MySQL GTID; only MariaDB GTIDs on a MariaDB target are supported"
+                "--preserve-gtids: {other} is a {} GTID and the target is {}: the source's GTIDs can only be kept by a server of the same flavour",
+                if matches!(other, myreplay_binlog::Gtid::MySql { .. }) { "MySQL" } else { "MariaDB" },
+                if self.mysql { "MySQL" } else { "MariaDB" }
             ))),
             None => Ok(()),
         }

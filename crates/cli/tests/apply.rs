@@ -454,6 +454,40 @@ fn preserve_gtids_gives_the_target_the_sources_gtids() {
 }
 
 #[test]
+fn on_mysql_9_7_preserve_gtids_gives_the_target_the_sources_gtid_executed() {
+    let mut source = PrivateMariaDb::start_flavour(Flavour::MySql97, &[]);
+    source.exec("CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY) ENGINE=InnoDB;");
+    // A target that writes its own binlog, with a server UUID of its own.
+    let target = source.snapshot(&[]);
+    let before = source.binlogs().len();
+    let mut sql = String::new();
+    for i in 0..50 {
+        sql += &format!("INSERT INTO app.t VALUES ({i});");
+    }
+    sql += "CREATE TABLE app.u (id INT PRIMARY KEY); INSERT INTO app.u VALUES (1);
+            SET gtid_next = 'AUTOMATIC:blue'; INSERT INTO app.t VALUES (1000); SET gtid_next = 'AUTOMATIC';
+            FLUSH BINARY LOGS;";
+    source.exec(&sql);
+    let files = source.binlogs_since(before);
+    let out = apply_socket(&target, &files, &["--preserve-gtids", "--workers", "4"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let set =
+        |db: &PrivateMariaDb| -> myreplay_binlog::GtidSet { db.binlog_status().2.parse().unwrap() };
+    assert_eq!(
+        set(&target),
+        set(&source),
+        "the target's gtid_executed is the source's"
+    );
+    assert_same_tables(&source, &target);
+}
+
+#[test]
 fn apply_sessions_do_not_write_the_targets_binlog_unless_asked() {
     apply_sessions_do_not_write_the_targets_binlog_unless_asked_on(Flavour::MariaDb);
 }

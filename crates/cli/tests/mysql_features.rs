@@ -98,3 +98,51 @@ fn on_mysql_9_7_compression_partial_json_tags_images_invisible_and_cascades_repl
         assert_same_tables(&source, target);
     }
 }
+
+/// The source's and the target's `gtid_mode` in every combination, on both
+/// paths: applied transactions take the target's own next GTID (AUTOMATIC),
+/// anonymous ones with `gtid_mode=OFF`.
+#[test]
+fn on_mysql_9_7_gtid_mode_on_and_off_sources_into_on_and_off_targets() {
+    for (source_mode, target_mode) in [("ON", "OFF"), ("OFF", "ON"), ("OFF", "OFF")] {
+        let opts = |mode: &str| -> Vec<String> {
+            if mode == "OFF" {
+                vec![
+                    "--gtid-mode=OFF".into(),
+                    "--enforce-gtid-consistency=OFF".into(),
+                ]
+            } else {
+                vec![]
+            }
+        };
+        let src_opts = opts(source_mode);
+        let src_opts: Vec<&str> = src_opts.iter().map(String::as_str).collect();
+        let mut source = PrivateMariaDb::start_flavour(Flavour::MySql97, &src_opts);
+        source.exec("CREATE DATABASE m; CREATE TABLE m.t (id INT PRIMARY KEY, v INT);");
+        let tgt_opts = opts(target_mode);
+        let mut tgt_opts: Vec<&str> = tgt_opts.iter().map(String::as_str).collect();
+        tgt_opts.push("--skip-log-bin");
+        let targets: Vec<PrivateMariaDb> = (0..2).map(|_| source.snapshot(&tgt_opts)).collect();
+        let (file, pos, _) = source.binlog_status();
+        source.exec(
+            "INSERT INTO m.t VALUES (1, 1), (2, 2); UPDATE m.t SET v = 3 WHERE id = 2;
+             CREATE TABLE m.u (id INT PRIMARY KEY); INSERT INTO m.u VALUES (7); DELETE FROM m.t WHERE id = 1;",
+        );
+        source.exec("FLUSH BINARY LOGS");
+        for (target, path) in targets.iter().zip(["binlog", "sql"]) {
+            let out = apply_socket(
+                target,
+                std::slice::from_ref(&file),
+                &["--apply", path, "--start-position", &pos.to_string()],
+            )
+            .output()
+            .unwrap();
+            assert!(
+                out.status.success(),
+                "source gtid_mode={source_mode}, target {target_mode}, --apply {path}: {}",
+                stderr(&out)
+            );
+            assert_same_tables(&source, target);
+        }
+    }
+}
