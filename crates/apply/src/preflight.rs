@@ -58,10 +58,13 @@ pub fn preflight(
         ))?;
     conn.query_drop("ROLLBACK")
         .map_err(ApplyError::query("preflight: ROLLBACK"))?;
+    let mysql = !server_version.contains("MariaDB");
     if !log_bin {
-        conn.query_drop("SET SESSION sql_log_bin = 0").map_err(ApplyError::query(
-            "preflight: SET SESSION sql_log_bin = 0 (the apply sessions must not write the target's binlog; grant SUPER or BINLOG ADMIN, or pass --log-bin)",
-        ))?;
+        conn.query_drop("SET SESSION sql_log_bin = 0").map_err(ApplyError::query(if mysql {
+            "preflight: SET SESSION sql_log_bin = 0 (the apply sessions must not write the target's binlog; grant SESSION_VARIABLES_ADMIN or SYSTEM_VARIABLES_ADMIN, or pass --log-bin)"
+        } else {
+            "preflight: SET SESSION sql_log_bin = 0 (the apply sessions must not write the target's binlog; grant SUPER or BINLOG ADMIN, or pass --log-bin)"
+        }))?;
     }
     let mut source_server_version = String::new();
     if let Some(path) = first_file {
@@ -76,7 +79,6 @@ pub fn preflight(
                 source_server_version = reader.format().server_version.clone();
                 let statement =
                     crate::row_apply::binlog_statement(std::slice::from_ref(&fde.bytes));
-                let mysql = !server_version.contains("MariaDB");
                 conn.query_drop(statement).map_err(ApplyError::query(if mysql {
                     "preflight: a BINLOG statement with the binlog's FORMAT_DESCRIPTION (the row path needs BINLOG_ADMIN or REPLICATION_APPLIER)"
                 } else {

@@ -573,7 +573,7 @@ fn connect(options: &ConnectOptions, log_bin: bool) -> Result<Conn, ApplyError> 
     let mut conn = options.conn()?;
     if !log_bin {
         conn.query_drop("SET SESSION sql_log_bin = 0")
-            .map_err(ApplyError::query("turning off binary logging for the apply session (SET SESSION sql_log_bin = 0; needs SUPER or BINLOG ADMIN, or pass --log-bin)"))?;
+            .map_err(ApplyError::query("turning off binary logging for the apply session (SET SESSION sql_log_bin = 0; needs SUPER or BINLOG ADMIN on MariaDB, SESSION_VARIABLES_ADMIN on MySQL; or pass --log-bin)"))?;
     }
     Ok(conn)
 }

@@ -302,7 +302,16 @@ fn stop_points_and_database_filters_end_at_transaction_boundaries_on(flavour: Fl
 
 #[test]
 fn a_missing_privilege_stops_before_the_first_write() {
-    let mut source = PrivateMariaDb::start();
+    a_missing_privilege_stops_before_the_first_write_on(Flavour::MariaDb);
+}
+
+#[test]
+fn on_mysql_9_7_a_missing_privilege_stops_before_the_first_write() {
+    a_missing_privilege_stops_before_the_first_write_on(Flavour::MySql97);
+}
+
+fn a_missing_privilege_stops_before_the_first_write_on(flavour: Flavour) {
+    let mut source = PrivateMariaDb::start_flavour(flavour, &[]);
     source.exec("CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY) ENGINE=InnoDB;");
     let target = source.snapshot(&["--skip-log-bin"]);
     let before = source.binlogs().len();
@@ -328,6 +337,12 @@ fn a_missing_privilege_stops_before_the_first_write() {
         err.contains("preflight") && err.contains("sql_log_bin"),
         "{err}"
     );
+    let privilege = if flavour.is_mysql() {
+        "SESSION_VARIABLES_ADMIN"
+    } else {
+        "BINLOG ADMIN"
+    };
+    assert!(err.contains(privilege), "the privilege named: {err}");
     assert!(
         !err.contains("secret-pw"),
         "the password must not appear: {err}"
