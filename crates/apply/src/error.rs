@@ -38,6 +38,12 @@ pub enum ApplyError {
     /// The target has something myreplay cannot handle safely.
     #[error("{0}")]
     Unsupported(String),
+
+    /// The binlogs and the target (or the apply path) do not go together:
+    /// refused before anything is written (a MySQL binlog into MariaDB on
+    /// the BINLOG-statement path...).
+    #[error("{0}")]
+    Incompatible(String),
 }
 
 impl ApplyError {

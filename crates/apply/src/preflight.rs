@@ -28,6 +28,7 @@ pub fn preflight(
     conn: &mut impl Queryable,
     first_file: Option<&std::path::Path>,
     log_bin: bool,
+    apply_path: crate::session::ApplyPath,
 ) -> Result<Preflight, ApplyError> {
     let server_version: String = conn
         .query_first("SELECT VERSION()")
@@ -77,6 +78,31 @@ pub fn preflight(
         if let Ok(Some(fde)) = reader.next_event() {
             if fde.header.event_type == EventType::FORMAT_DESCRIPTION {
                 source_server_version = reader.format().server_version.clone();
+                let source_mariadb = reader.format().is_mariadb();
+                if source_mariadb == mysql {
+                    let flavour = |mariadb: bool| if mariadb { "MariaDB" } else { "MySQL" };
+                    let (from, to) = (flavour(source_mariadb), flavour(!mysql));
+                    if apply_path == crate::session::ApplyPath::Binlog {
+                        return Err(ApplyError::Incompatible(format!(
+                            "the binlogs were written by {from} {source_server_version} and the target is {to} {server_version}: {to} cannot apply {from}'s row events as BINLOG statements (their formats differ). Use --apply sql (generated INSERT / UPDATE / DELETE; see docs/compatibility.md), or replay into a {from} server; nothing was written"
+                        )));
+                    }
+                    // The SQL path sends no BINLOG statement.
+                    return Ok(Preflight {
+                        mariadb: !mysql,
+                        server_version,
+                        target_log_bin: target_log_bin != 0,
+                        source_server_version,
+                    });
+                }
+                if apply_path == crate::session::ApplyPath::Sql {
+                    return Ok(Preflight {
+                        mariadb: !mysql,
+                        server_version,
+                        target_log_bin: target_log_bin != 0,
+                        source_server_version,
+                    });
+                }
                 let statement =
                     crate::row_apply::binlog_statement(std::slice::from_ref(&fde.bytes));
                 conn.query_drop(statement).map_err(ApplyError::query(if mysql {
@@ -96,4 +122,66 @@ pub fn preflight(
         target_log_bin: target_log_bin != 0,
         source_server_version,
     })
+}
+
+/// Binlogs of the other flavour (or of a newer server): every distinct
+/// session context their statements were written under (sql_mode,
+/// character sets and collations, time zone...) is set once on a scratch
+/// session of the target, before anything is written, so that a context
+/// the target refuses (a collation id it does not know, a sql_mode bit it
+/// dropped) stops the replay now, naming the first statement, instead of
+/// half-way. It reads the files once more. A statement's own text (another
+/// flavour's syntax) is not checked: the replay stops at it, cleanly.
+pub fn check_statement_contexts(
+    target: &crate::ConnectOptions,
+    files: &[std::path::PathBuf],
+    stream: myreplay_binlog::StreamOptions,
+) -> Result<(), ApplyError> {
+    use myreplay_binlog::{EventData, EventStream, QueryClass};
+    let mut conn = target.conn()?;
+    let mysql = crate::target::is_mysql(&mut conn)?;
+    let mut charsets = crate::target::CharsetNames::default();
+    let mut tried = std::collections::HashSet::new();
+    // Damaged input is reported by the replay itself, at its place.
+    let Ok(mut events) = EventStream::open(files, stream) else {
+        return Ok(());
+    };
+    while let Ok(Some(e)) = events.next_event() {
+        let EventData::Query(q) = &e.data else {
+            continue;
+        };
+        if matches!(
+            q.class(),
+            QueryClass::Begin | QueryClass::Commit | QueryClass::Rollback
+        ) {
+            continue;
+        }
+        let Ok(ctx) = q.context() else { continue };
+        let refused = |why: String| {
+            ApplyError::Incompatible(format!(
+                "{}: the statement there was written under session settings the target refuses: {why}. The target is another flavour or an older server than the binlogs' ({}); replay into a server of the binlogs' flavour and version. Nothing was written",
+                e.raw.pos,
+                if mysql { "MySQL" } else { "MariaDB" }
+            ))
+        };
+        let set = crate::target::context_assignments(&ctx, &mut charsets, &mut conn, mysql)
+            .map_err(|err| refused(err.to_string()))?;
+        if set.is_empty() {
+            continue;
+        }
+        let sql = format!("SET {}", set.join(", "));
+        if tried.insert(sql.clone()) {
+            conn.query_drop(&sql).map_err(|err| {
+                refused(format!(
+                    "{sql}: {}",
+                    match &err {
+                        mysql::Error::MySqlError(m) =>
+                            format!("ERROR {} ({}): {}", m.code, m.state, m.message),
+                        other => other.to_string(),
+                    }
+                ))
+            })?;
+        }
+    }
+    Ok(())
 }

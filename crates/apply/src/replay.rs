@@ -340,11 +340,16 @@ impl Replay {
         }
         let mut control = self.target.conn()?;
         // Before the first write.
-        crate::preflight::preflight(
+        let checked = crate::preflight::preflight(
             &mut control,
             self.files.first().map(|p| p.as_path()),
             self.log_bin,
+            self.path,
         )?;
+        let source_mariadb = checked.source_server_version.contains("MariaDB");
+        if !checked.source_server_version.is_empty() && source_mariadb != checked.mariadb {
+            crate::preflight::check_statement_contexts(&self.target, &self.files, self.stream)?;
+        }
         self.checkpoint.create(&mut control)?;
         let applied: HashSet<(String, u64)> = self.checkpoint.load(&mut control)?;
         let schema = load_schema(&mut control, &[])?;

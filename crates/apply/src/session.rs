@@ -17,7 +17,7 @@ use myreplay_binlog::{Event, EventData, Gtid, QueryClass};
 use mysql::prelude::Queryable;
 use mysql::Conn;
 
-use crate::checkpoint::{escape, CheckpointTable};
+use crate::checkpoint::CheckpointTable;
 use crate::connect::ConnectOptions;
 use crate::error::ApplyError;
 use crate::row_apply::{binlog_statement_limit, BinlogStatements, RowApply};
@@ -391,7 +391,6 @@ impl Session {
                 query.raw.pos
             ))
         })?;
-        let mut set = vec![];
         let ctx = q.context().map_err(|reason| ApplyError::Unexpected {
             doing: format!(
                 "reading the status variables of the QUERY at {}",
@@ -399,39 +398,12 @@ impl Session {
             ),
             reason,
         })?;
-        if let Some(v) = ctx.sql_mode {
-            set.push(format!("@@session.sql_mode={v}"));
-        }
-        if let Some(tz) = &ctx.time_zone {
-            set.push(format!("@@session.time_zone='{}'", escape(tz)));
-        }
-        if let Some((client, connection, server)) = ctx.charset {
-            // character_set_client takes a character set: an id above 255
-            // (MariaDB 11's uca1400 collations) is a collation's, which the
-            // server does not take there (ERROR 1115): its character set's name.
-            let client = self.charsets.client_charset(&mut self.conn, client)?;
-            set.push(format!(
-                "@@session.character_set_client={client}, @@session.collation_connection={connection}, @@session.collation_server={server}"
-            ));
-        }
-        if let Some(id) = ctx.charset_database {
-            set.push(format!("@@session.collation_database={id}"));
-        }
-        if let Some(id) = ctx.lc_time_names {
-            set.push(format!("@@session.lc_time_names={id}"));
-        }
-        if let Some((inc, off)) = ctx.auto_increment {
-            set.push(format!(
-                "@@session.auto_increment_increment={inc}, @@session.auto_increment_offset={off}"
-            ));
-        }
-        if ctx.flags2.is_some() {
-            set.push(format!(
-                "@@session.foreign_key_checks={}, @@session.unique_checks={}",
-                u8::from(!ctx.no_foreign_key_checks()),
-                u8::from(!ctx.relaxed_unique_checks())
-            ));
-        }
+        let mut set = crate::target::context_assignments(
+            &ctx,
+            &mut self.charsets,
+            &mut self.conn,
+            self.mysql,
+        )?;
         set.push(format!("@@session.pseudo_thread_id={}", q.thread_id));
         let micros = ctx.microseconds.unwrap_or(0);
         set.push(format!(

@@ -1,8 +1,63 @@
 //! What differs between target servers, MySQL and MariaDB, in one place.
 
+use myreplay_binlog::StatementContext;
 use mysql::prelude::Queryable;
 
+use crate::checkpoint::escape;
 use crate::error::ApplyError;
+
+/// MySQL's NO_AUTO_CREATE_USER: MariaDB's default and MySQL 5.7's; MySQL
+/// 8.0 removed it (GRANT no longer creates users) and refuses a sql_mode
+/// holding it (ERROR 3899).
+const NO_AUTO_CREATE_USER: u64 = 1 << 28;
+
+/// The session settings a statement's context asks for, as `SET`
+/// assignments, for a MySQL target when `mysql`: sql_mode, time zone,
+/// character sets and collations, lc_time_names, auto-increment settings,
+/// foreign key and unique checks.
+pub fn context_assignments(
+    ctx: &StatementContext,
+    charsets: &mut CharsetNames,
+    conn: &mut impl Queryable,
+    mysql: bool,
+) -> Result<Vec<String>, ApplyError> {
+    let mut set = vec![];
+    if let Some(v) = ctx.sql_mode {
+        let v = if mysql { v & !NO_AUTO_CREATE_USER } else { v };
+        set.push(format!("@@session.sql_mode={v}"));
+    }
+    if let Some(tz) = &ctx.time_zone {
+        set.push(format!("@@session.time_zone='{}'", escape(tz)));
+    }
+    if let Some((client, connection, server)) = ctx.charset {
+        // character_set_client takes a character set: an id above 255
+        // (MariaDB 11's uca1400 collations) is a collation's, which the
+        // server does not take there (ERROR 1115): its character set's name.
+        let client = charsets.client_charset(conn, client)?;
+        set.push(format!(
+            "@@session.character_set_client={client}, @@session.collation_connection={connection}, @@session.collation_server={server}"
+        ));
+    }
+    if let Some(id) = ctx.charset_database {
+        set.push(format!("@@session.collation_database={id}"));
+    }
+    if let Some(id) = ctx.lc_time_names {
+        set.push(format!("@@session.lc_time_names={id}"));
+    }
+    if let Some((inc, off)) = ctx.auto_increment {
+        set.push(format!(
+            "@@session.auto_increment_increment={inc}, @@session.auto_increment_offset={off}"
+        ));
+    }
+    if ctx.flags2.is_some() {
+        set.push(format!(
+            "@@session.foreign_key_checks={}, @@session.unique_checks={}",
+            u8::from(!ctx.no_foreign_key_checks()),
+            u8::from(!ctx.relaxed_unique_checks())
+        ));
+    }
+    Ok(set)
+}
 
 /// The target's flavour, from `SELECT VERSION()`.
 pub fn is_mysql(conn: &mut impl Queryable) -> Result<bool, ApplyError> {
@@ -68,7 +123,7 @@ impl CharsetNames {
             ))
         })?;
         // A name from the server's own tables, but quoted all the same.
-        let quoted = format!("'{}'", crate::checkpoint::escape(&name));
+        let quoted = format!("'{}'", escape(&name));
         self.0.insert(id, quoted.clone());
         Ok(quoted)
     }

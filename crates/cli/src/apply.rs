@@ -25,6 +25,7 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
             &mut conn,
             input.files.first().map(|f| f.as_path()),
             args.log_bin,
+            apply_path(args),
         )?;
         eprintln!(
             "preflight: target {} ({}), target binlog {}; binlogs written by {}; the apply session may skip the target's binlog and run BINLOG statements",
@@ -58,10 +59,7 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
     replay.max_pending_bytes = args.max_pending;
     replay.log_bin = args.log_bin || args.preserve_gtids;
     replay.preserve_gtids = args.preserve_gtids;
-    replay.path = match args.apply_path.as_str() {
-        "sql" => myreplay_apply::ApplyPath::Sql,
-        _ => myreplay_apply::ApplyPath::Binlog,
-    };
+    replay.path = apply_path(args);
     let time = |t: &Option<String>| -> anyhow::Result<Option<u32>> {
         t.as_deref()
             .map(|t| myreplay_apply::filter::parse_datetime(t, &args.timezone))
@@ -196,4 +194,12 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
         }
     }
     result.map(|_| ()).map_err(anyhow::Error::from)
+}
+
+/// `--apply binlog|sql`.
+fn apply_path(args: &ApplyArgs) -> myreplay_apply::ApplyPath {
+    match args.apply_path.as_str() {
+        "sql" => myreplay_apply::ApplyPath::Sql,
+        _ => myreplay_apply::ApplyPath::Binlog,
+    }
 }

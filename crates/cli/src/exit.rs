@@ -83,13 +83,19 @@ pub fn report(result: anyhow::Result<()>) -> i32 {
         // Options that cannot work (a bad --checkpoint-table, --ssl-mode
         // without --ssl-ca...) are refused before connecting.
         match a {
-            myreplay_apply::ApplyError::Options(_) => USAGE,
+            myreplay_apply::ApplyError::Options(_)
+            | myreplay_apply::ApplyError::Incompatible(_) => USAGE,
             _ => SERVER,
         }
     } else if let Some(r) = e.downcast_ref::<myreplay_apply::ReplayError>() {
         match r {
             myreplay_apply::ReplayError::Binlog { source, .. } => code(source),
             myreplay_apply::ReplayError::Plan { .. } => CORRUPT,
+            myreplay_apply::ReplayError::Target(t)
+                if matches!(**t, myreplay_apply::ApplyError::Incompatible(_)) =>
+            {
+                USAGE
+            }
             myreplay_apply::ReplayError::Target(_) => SERVER,
             myreplay_apply::ReplayError::Apply { .. } => APPLY,
             myreplay_apply::ReplayError::Cancelled { .. } => CANCELLED,
