@@ -46,7 +46,7 @@ enum Sql {
 }
 
 fn across(from: Flavour, to: Flavour, sql: Sql) {
-    let mut source = PrivateMariaDb::start_flavour(from, &["--binlog-format=ROW"]);
+    let source = PrivateMariaDb::start_flavour(from, &["--binlog-format=ROW"]);
     source.exec(SCHEMA);
     source.exec("FLUSH BINARY LOGS");
     let (file, pos, _) = source.binlog_status();
