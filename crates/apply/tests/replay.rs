@@ -1,4 +1,5 @@
-//! End to end: a private source MariaDB, physical snapshots as targets, a
+//! End to end, on MariaDB 10.11, MariaDB 11.8 and MySQL 9.7 (source and
+//! target of one flavour): a private source, physical snapshots as targets, a
 //! workload with the hazards of parallel apply (FULL, MINIMAL and NOBLOB row
 //! images among them), then `Replay` with 1, 2 and
 //! 8 workers; every target table must equal the source's (CHECKSUM TABLE,
@@ -9,7 +10,7 @@ mod support;
 use std::sync::atomic::AtomicBool;
 
 use myreplay_apply::Replay;
-use support::{assert_same_tables, PrivateMariaDb};
+use support::{assert_same_tables, Flavour, PrivateMariaDb};
 
 const SCHEMA: &str = "
 CREATE DATABASE shop;
@@ -133,7 +134,21 @@ fn replay(
 
 #[test]
 fn replay_equals_the_source_with_1_2_and_8_workers() {
-    let mut source = PrivateMariaDb::start();
+    replay_equals_the_source_with_1_2_and_8_workers_on(Flavour::MariaDb);
+}
+
+#[test]
+fn on_mariadb_11_8_replay_equals_the_source_with_1_2_and_8_workers() {
+    replay_equals_the_source_with_1_2_and_8_workers_on(Flavour::MariaDb118);
+}
+
+#[test]
+fn on_mysql_9_7_replay_equals_the_source_with_1_2_and_8_workers() {
+    replay_equals_the_source_with_1_2_and_8_workers_on(Flavour::MySql97);
+}
+
+fn replay_equals_the_source_with_1_2_and_8_workers_on(flavour: Flavour) {
+    let mut source = PrivateMariaDb::start_flavour(flavour, &[]);
     source.exec(SCHEMA);
     let targets: Vec<PrivateMariaDb> = (0..3)
         .map(|_| source.snapshot(&["--skip-log-bin"]))
@@ -171,7 +186,21 @@ fn replay_equals_the_source_with_1_2_and_8_workers() {
 
 #[test]
 fn temporary_tables_of_one_source_thread_live_in_one_session() {
-    let mut source = PrivateMariaDb::start();
+    temporary_tables_of_one_source_thread_live_in_one_session_on(Flavour::MariaDb);
+}
+
+#[test]
+fn on_mariadb_11_8_temporary_tables_of_one_source_thread_live_in_one_session() {
+    temporary_tables_of_one_source_thread_live_in_one_session_on(Flavour::MariaDb118);
+}
+
+#[test]
+fn on_mysql_9_7_temporary_tables_of_one_source_thread_live_in_one_session() {
+    temporary_tables_of_one_source_thread_live_in_one_session_on(Flavour::MySql97);
+}
+
+fn temporary_tables_of_one_source_thread_live_in_one_session_on(flavour: Flavour) {
+    let mut source = PrivateMariaDb::start_flavour(flavour, &[]);
     source.exec(
         "CREATE DATABASE app; CREATE TABLE app.totals (k INT PRIMARY KEY, n INT) ENGINE=InnoDB;",
     );
