@@ -370,3 +370,26 @@ pub(crate) fn binlog_statement(events: &[Bytes]) -> String {
     s.push('\'');
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::same_format;
+
+    /// The FORMAT_DESCRIPTION event of a fixture binlog.
+    fn fde(n: u32) -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("../../testdata/mariadb/binlog.{n:06}"));
+        let mut r = myreplay_binlog::EventReader::open(&path, Default::default()).unwrap();
+        r.next_event().unwrap().unwrap().bytes.to_vec()
+    }
+
+    #[test]
+    fn format_descriptions_of_one_servers_files_are_the_same_format() {
+        let (a, b) = (fde(1), fde(2));
+        assert_ne!(a, b, "the bytes differ (timestamps, CRC32)");
+        assert!(same_format(&a, &b));
+        let mut other = b.clone();
+        other[80] ^= 1; // a post-header length
+        assert!(!same_format(&a, &other));
+    }
+}
