@@ -1,4 +1,6 @@
-//! Row statements and rows events larger than one `BINLOG` statement.
+//! Row statements and rows events larger than one `BINLOG` statement, and
+//! transactions larger than the stream threshold (on MariaDB 10.11, and
+//! some of them on MariaDB 11.8 and MySQL 9.7).
 //!
 //! Regression: MariaDB silently ignores the rows of a row statement that is
 //! continued in a second `BINLOG` statement. Before the fix, a statement
@@ -11,7 +13,7 @@ mod support;
 use std::sync::atomic::AtomicBool;
 
 use myreplay_apply::{ApplyPath, Replay};
-use support::{assert_same_tables, PrivateMariaDb};
+use support::{assert_same_tables, Flavour, PrivateMariaDb};
 
 /// One big INSERT ... SELECT, an UPDATE of every row (before and after
 /// images), a DELETE of half, each a single row statement of many events.
@@ -36,6 +38,18 @@ fn scenario(
          CREATE TABLE big.t (id INT PRIMARY KEY, pad VARCHAR(200), v INT) ENGINE=InnoDB;
          CREATE TABLE big.u (id INT PRIMARY KEY, v INT) ENGINE=InnoDB;",
     );
+    if source.flavour().is_mysql() {
+        // MariaDB's Sequence engine tables the workloads select from, as a
+        // table and views (made before the snapshot: on both sides).
+        source.exec(
+            "CREATE TABLE big.seq_1_to_60000 (seq INT PRIMARY KEY) ENGINE=InnoDB;
+             SET SESSION cte_max_recursion_depth = 100000;
+             INSERT INTO big.seq_1_to_60000 WITH RECURSIVE s (n) AS
+               (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 60000) SELECT n FROM s;
+             CREATE VIEW big.seq_1_to_40000 AS SELECT seq FROM big.seq_1_to_60000 WHERE seq <= 40000;
+             CREATE VIEW big.seq_1_to_30000 AS SELECT seq FROM big.seq_1_to_60000 WHERE seq <= 30000;",
+        );
+    }
     let target = source.snapshot(&["--skip-log-bin"]);
     let before = source.binlogs().len();
     workload(source);
@@ -54,6 +68,18 @@ fn replay(source: &mut PrivateMariaDb, limit: Option<usize>, path: ApplyPath) {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(report.transactions_applied, 4);
     assert_same_tables(source, &target);
+}
+
+#[test]
+fn on_mysql_9_7_a_row_statement_larger_than_one_binlog_statement_is_applied_whole() {
+    let mut source = PrivateMariaDb::start_flavour(Flavour::MySql97, &[]);
+    replay(&mut source, None, ApplyPath::Binlog);
+}
+
+#[test]
+fn on_mariadb_11_8_a_row_statement_larger_than_one_binlog_statement_is_applied_whole() {
+    let mut source = PrivateMariaDb::start_flavour(Flavour::MariaDb118, &[]);
+    replay(&mut source, None, ApplyPath::Binlog);
 }
 
 #[test]
@@ -111,14 +137,32 @@ fn mixed(source: &PrivateMariaDb) {
 }
 
 fn mixed_source() -> (PrivateMariaDb, PrivateMariaDb, Vec<std::path::PathBuf>) {
-    let mut source = PrivateMariaDb::start();
+    mixed_source_on(Flavour::MariaDb)
+}
+
+fn mixed_source_on(flavour: Flavour) -> (PrivateMariaDb, PrivateMariaDb, Vec<std::path::PathBuf>) {
+    let mut source = PrivateMariaDb::start_flavour(flavour, &[]);
     let (target, files) = scenario(&mut source, mixed);
     (source, target, files)
 }
 
 #[test]
 fn a_transaction_larger_than_the_stream_threshold_is_applied_while_read() {
-    let (source, target, files) = mixed_source();
+    streamed_on(Flavour::MariaDb);
+}
+
+#[test]
+fn on_mysql_9_7_a_transaction_larger_than_the_stream_threshold_is_applied_while_read() {
+    streamed_on(Flavour::MySql97);
+}
+
+#[test]
+fn on_mariadb_11_8_a_transaction_larger_than_the_stream_threshold_is_applied_while_read() {
+    streamed_on(Flavour::MariaDb118);
+}
+
+fn streamed_on(flavour: Flavour) {
+    let (source, target, files) = mixed_source_on(flavour);
     let mut r = Replay::new(files.clone(), target.options());
     r.workers = 4;
     r.stream_threshold = 1 << 20;
