@@ -79,45 +79,32 @@ pub fn preflight(
             if fde.header.event_type == EventType::FORMAT_DESCRIPTION {
                 source_server_version = reader.format().server_version.clone();
                 let source_mariadb = reader.format().is_mariadb();
-                if source_mariadb == mysql {
+                let same_flavour = source_mariadb != mysql;
+                if !same_flavour && apply_path == crate::session::ApplyPath::Binlog {
                     let flavour = |mariadb: bool| if mariadb { "MariaDB" } else { "MySQL" };
                     let (from, to) = (flavour(source_mariadb), flavour(!mysql));
-                    if apply_path == crate::session::ApplyPath::Binlog {
-                        return Err(ApplyError::Incompatible(format!(
-                            "the binlogs were written by {from} {source_server_version} and the target is {to} {server_version}: {to} cannot apply {from}'s row events as BINLOG statements (their formats differ). Use --apply sql (generated INSERT / UPDATE / DELETE; see docs/compatibility.md), or replay into a {from} server; nothing was written"
-                        )));
+                    return Err(ApplyError::Incompatible(format!(
+                        "the binlogs were written by {from} {source_server_version} and the target is {to} {server_version}: {to} cannot apply {from}'s row events as BINLOG statements (their formats differ). Use --apply sql (generated INSERT / UPDATE / DELETE; see docs/compatibility.md), or replay into a {from} server; nothing was written"
+                    )));
+                }
+                // The SQL path sends no BINLOG statement: nothing to check.
+                if apply_path == crate::session::ApplyPath::Binlog {
+                    let statement =
+                        crate::row_apply::binlog_statement(std::slice::from_ref(&fde.bytes));
+                    conn.query_drop(statement).map_err(ApplyError::query(if mysql {
+                        "preflight: a BINLOG statement with the binlog's FORMAT_DESCRIPTION (the row path needs BINLOG_ADMIN or REPLICATION_APPLIER)"
+                    } else {
+                        "preflight: a BINLOG statement with the binlog's FORMAT_DESCRIPTION (the row path needs SUPER or BINLOG REPLAY)"
+                    }))?;
+                    if mysql {
+                        crate::target::automatic_gtid_next(conn)?;
                     }
-                    // The SQL path sends no BINLOG statement.
-                    return Ok(Preflight {
-                        mariadb: !mysql,
-                        server_version,
-                        target_log_bin: target_log_bin != 0,
-                        source_server_version,
-                    });
-                }
-                if apply_path == crate::session::ApplyPath::Sql {
-                    return Ok(Preflight {
-                        mariadb: !mysql,
-                        server_version,
-                        target_log_bin: target_log_bin != 0,
-                        source_server_version,
-                    });
-                }
-                let statement =
-                    crate::row_apply::binlog_statement(std::slice::from_ref(&fde.bytes));
-                conn.query_drop(statement).map_err(ApplyError::query(if mysql {
-                    "preflight: a BINLOG statement with the binlog's FORMAT_DESCRIPTION (the row path needs BINLOG_ADMIN or REPLICATION_APPLIER)"
-                } else {
-                    "preflight: a BINLOG statement with the binlog's FORMAT_DESCRIPTION (the row path needs SUPER or BINLOG REPLAY)"
-                }))?;
-                if mysql {
-                    crate::target::automatic_gtid_next(conn)?;
                 }
             }
         }
     }
     Ok(Preflight {
-        mariadb: server_version.contains("MariaDB"),
+        mariadb: !mysql,
         server_version,
         target_log_bin: target_log_bin != 0,
         source_server_version,

@@ -96,7 +96,11 @@ impl BinlogStatements {
     }
 
     fn send_fde(&mut self, conn: &mut Conn, fde: &Arc<Bytes>) -> Result<(), ApplyError> {
-        if self.fde.as_ref().is_some_and(|f| same_format(f, fde)) {
+        if self
+            .fde
+            .as_ref()
+            .is_some_and(|f| Arc::ptr_eq(f, fde) || same_format(f, fde))
+        {
             return Ok(());
         }
         conn.query_drop(binlog_statement(std::slice::from_ref(&**fde)))
@@ -122,7 +126,7 @@ impl BinlogStatements {
 /// Whether two FORMAT_DESCRIPTION events describe the same format: equal
 /// but for the header's timestamp and flags (the in-use flag), the
 /// creation time and the checksum (each file's own).
-fn same_format(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn same_format(a: &[u8], b: &[u8]) -> bool {
     // Header: timestamp 0..4, type 4, server id 5..9, size 9..13, log_pos
     // 13..17, flags 17..19. Body: binlog version 19..21, server version
     // 21..71, created 71..75, then the header length and post-header

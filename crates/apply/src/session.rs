@@ -198,15 +198,7 @@ impl Session {
             // Outside the transaction (inside one MariaDB refuses it, 1953).
             self.set_gtid(txns).map_err(at(Some(0)))?;
         }
-        // MySQL refuses a DDL inside a transaction under an explicit
-        // GTID_NEXT (ERROR 1778): it runs on its own (atomic DDL), and a
-        // GTID the target already has is skipped by the server itself.
-        let ddl_alone = self.mysql
-            && self.preserve_gtids
-            && txns
-                .iter()
-                .any(|t| t.summary.kind == myreplay_binlog::TransactionKind::Ddl);
-        if !ddl_alone {
+        if !self.ddl_outside_transaction(txns) {
             self.conn
                 .query_drop("START TRANSACTION")
                 .map_err(ApplyError::query("START TRANSACTION"))
@@ -241,11 +233,7 @@ impl Session {
         // MySQL, --preserve-gtids: a DDL committed itself and took the
         // source's GTID; the checkpoint row then goes unlogged (no GTID of
         // the target's own: its gtid_executed stays the source's).
-        let ddl_done = self.mysql
-            && self.preserve_gtids
-            && txns
-                .iter()
-                .any(|t| t.summary.kind == myreplay_binlog::TransactionKind::Ddl);
+        let ddl_done = self.ddl_outside_transaction(txns);
         if ddl_done {
             crate::target::automatic_gtid_next(&mut self.conn)?;
             self.conn
@@ -279,6 +267,18 @@ impl Session {
             crate::target::automatic_gtid_next(&mut self.conn)?;
         }
         Ok(())
+    }
+
+    /// MySQL with `--preserve-gtids`: a DDL refuses to run inside a
+    /// transaction under an explicit GTID_NEXT (ERROR 1778), so it runs on
+    /// its own (atomic DDL; a GTID the target already has is skipped by the
+    /// server itself) and its checkpoint row is written after it.
+    fn ddl_outside_transaction(&self, txns: &[&TxnWork]) -> bool {
+        self.mysql
+            && self.preserve_gtids
+            && txns
+                .iter()
+                .any(|t| t.summary.kind == myreplay_binlog::TransactionKind::Ddl)
     }
 
     /// `--preserve-gtids`: the unit's single transaction gets the source's
@@ -531,12 +531,13 @@ pub(crate) fn connect_retrying(
 }
 
 /// Whether a unit's transactions can share BINLOG statements: row events
-/// only, all under the same FORMAT_DESCRIPTION.
+/// only, all under one format (the FORMAT_DESCRIPTIONs of one server's
+/// files differ only in timestamps and checksums).
 fn can_batch(txns: &[&TxnWork]) -> bool {
     txns.iter().all(|t| !t.has_statements())
-        && txns
-            .windows(2)
-            .all(|w| Arc::ptr_eq(&w[0].fde, &w[1].fde) || w[0].fde == w[1].fde)
+        && txns.windows(2).all(|w| {
+            Arc::ptr_eq(&w[0].fde, &w[1].fde) || crate::row_apply::same_format(&w[0].fde, &w[1].fde)
+        })
         && txns.iter().any(|t| !t.steps.is_empty())
 }
 

@@ -473,8 +473,8 @@ fn closing_rotate(path: &Path, options: StreamOptions) -> Option<String> {
     last
 }
 
-/// Splits `binlog.000042` into (`binlog`, 42).
-fn numbered(name: &str) -> Option<(&str, u64)> {
+/// Splits a numbered binlog name, `binlog.000042`, into (`binlog`, 42).
+pub fn numbered(name: &str) -> Option<(&str, u64)> {
     let (stem, ext) = name.rsplit_once('.')?;
     if ext.is_empty() || !ext.bytes().all(|b| b.is_ascii_digit()) {
         return None;

@@ -77,7 +77,7 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
         stop_time: time(&args.stop_datetime)?,
         stop_before_gtid: gtid(&args.stop_before_gtid)?,
         stop_after_gtid: gtid(&args.stop_after_gtid)?,
-        start_state: input.start_state.clone(),
+        start_state: input.start_state().cloned(),
     };
     if args.start_datetime.is_some() || args.stop_datetime.is_some() {
         eprintln!(

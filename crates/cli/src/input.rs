@@ -14,8 +14,6 @@ use crate::args::ReadArgs;
 pub struct Input {
     pub files: Vec<PathBuf>,
     pub stream: StreamOptions,
-    /// Transactions inside it are skipped: the target holds them.
-    pub start_state: Option<GtidSet>,
     /// How the start was worked out, when it was (not for plain FILEs).
     pub recovery: Option<RecoveryStart>,
 }
@@ -35,7 +33,6 @@ impl Input {
             return Ok(Input {
                 files: read.files.clone(),
                 stream,
-                start_state: None,
                 recovery: None,
             });
         }
@@ -68,9 +65,19 @@ impl Input {
         Ok(Input {
             files: start.files.clone(),
             stream,
-            start_state: start.start_state.clone(),
             recovery: Some(start),
         })
+    }
+
+    /// The GTID state the target holds already: transactions inside it are
+    /// skipped.
+    pub fn start_state(&self) -> Option<&GtidSet> {
+        self.recovery.as_ref()?.start_state.as_ref()
+    }
+
+    /// Whether the target holds the transaction `gtid` already.
+    pub fn holds(&self, gtid: Option<&myreplay_binlog::Gtid>) -> bool {
+        matches!((self.start_state(), gtid), (Some(state), Some(g)) if state.contains(g))
     }
 
     /// Prints the plan of the recovery: where it starts and why, every

@@ -115,11 +115,9 @@ pub fn report(
             continue;
         };
         // Inside the start state: the target holds it already.
-        if let (Some(state), Some(g)) = (&input.start_state, &p.summary.gtid) {
-            if state.contains(g) {
-                before_start += 1;
-                continue;
-            }
+        if input.holds(p.summary.gtid.as_ref()) {
+            before_start += 1;
+            continue;
         }
         transactions += 1;
         rows += p.summary.rows;

@@ -38,11 +38,9 @@ pub fn run(args: &ReadArgs) -> anyhow::Result<()> {
     while let Some(item) = txns.next_item()? {
         let Item::End(t) = item else { continue };
         // Inside the start state: the target holds it already.
-        if let (Some(state), Some(g)) = (&input.start_state, &t.gtid) {
-            if state.contains(g) {
-                before_start += 1;
-                continue;
-            }
+        if input.holds(t.gtid.as_ref()) {
+            before_start += 1;
+            continue;
         }
         if print(&mut out, &t, args.json).is_err() {
             return Ok(()); // broken pipe

@@ -12,6 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
+use myreplay_binlog::stream::numbered as number;
 use myreplay_binlog::ReaderOptions;
 
 use crate::binlog_file::{file_name, BinlogFile};
@@ -218,13 +219,4 @@ fn one_stem(dir: &Path, files: Vec<BinlogFile>) -> Result<Vec<BinlogFile>, Sourc
         });
     }
     Ok(files)
-}
-
-/// Splits `binlog.000042` into (`binlog`, 42).
-pub(crate) fn number(name: &str) -> Option<(&str, u64)> {
-    let (stem, ext) = name.rsplit_once('.')?;
-    if stem.is_empty() || ext.is_empty() || !ext.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    Some((stem, ext.parse().ok()?))
 }

@@ -17,11 +17,12 @@
 
 use std::path::PathBuf;
 
+use myreplay_binlog::stream::numbered as number;
 use myreplay_binlog::{EventStream, Gtid, GtidSet, ReaderOptions, StreamOptions};
 
 use crate::backup::BackupCoordinates;
 use crate::binlog_file::{state_at, BinlogFile};
-use crate::binlog_set::{number, BinlogSet};
+use crate::binlog_set::BinlogSet;
 use crate::error::SourceError;
 
 /// What the DBA asked for.

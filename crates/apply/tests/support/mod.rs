@@ -76,15 +76,7 @@ impl PrivateMariaDb {
         if flavour == Flavour::MariaDb {
             find_program("mariadbd"); // fail early, with the install hint, when MariaDB is missing
         }
-        let dir = make_temp_dir(flavour);
-        let mut db = PrivateMariaDb {
-            flavour,
-            dir,
-            port: 0,
-            child: None,
-            extra: extra.iter().map(|s| s.to_string()).collect(),
-        };
-        fs::create_dir_all(db.dir.join("tmp")).expect("creating the server's tmpdir");
+        let mut db = Self::unstarted(flavour, extra);
         flavour.install(
             &db.datadir(),
             &db.dir.join("tmp"),
@@ -92,6 +84,19 @@ impl PrivateMariaDb {
         );
         db.launch();
         db
+    }
+
+    /// A server with a directory (and tmpdir) of its own, not started.
+    fn unstarted(flavour: Flavour, extra: &[&str]) -> Self {
+        let dir = make_temp_dir(flavour);
+        fs::create_dir_all(dir.join("tmp")).expect("creating the server's tmpdir");
+        PrivateMariaDb {
+            flavour,
+            dir,
+            port: 0,
+            child: None,
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+        }
     }
 
     /// Which server this is.
@@ -552,17 +557,9 @@ impl PrivateMariaDb {
             "{} does not look like a server's data directory (no mysql/)",
             datadir.display()
         );
-        let dir = make_temp_dir(flavour);
-        fs::create_dir_all(dir.join("tmp")).expect("creating the server's tmpdir");
-        copy_dir(datadir, &dir.join("data"));
-        let _ = fs::remove_file(dir.join("data").join("auto.cnf"));
-        let mut db = PrivateMariaDb {
-            flavour,
-            dir,
-            port: 0,
-            child: None,
-            extra: extra.iter().map(|s| s.to_string()).collect(),
-        };
+        let mut db = Self::unstarted(flavour, extra);
+        copy_dir(datadir, &db.datadir());
+        let _ = fs::remove_file(db.datadir().join("auto.cnf"));
         db.launch();
         db
     }
