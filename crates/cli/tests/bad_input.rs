@@ -1,5 +1,7 @@
-//! `myreplay apply` fed bad input, one test per kind (issue 5): each runs
-//! against a private MariaDB target and checks the exit code, that the error
+//! `myreplay apply` fed bad input, one test per kind (issue 5), on every
+//! flavour (issue 10): MariaDB 10.11, MariaDB 11.8 and MySQL 9.7 binlogs,
+//! each replayed into a private target of the same flavour (modules
+//! `on_mariadb_10_11`, `on_mariadb_11_8`, `on_mysql_9_7`). Each checks the exit code, that the error
 //! names the file (and the offset where there is one), that the target holds
 //! exactly the transactions before the bad point (rows and checkpoint
 //! table), that stdout (`--json`) reports them, and that running the same
@@ -11,6 +13,11 @@
 //! (the 5th of the second file) carries a 6000-byte value, so its rows
 //! event is the one an event size limit of 4096 refuses. The damaged inputs
 //! are copies of the source's binlogs, damaged in a temporary directory.
+//! MySQL sources and targets run with `gtid_mode=ON` (and the target's
+//! transactions get fresh GTIDs, GTID_NEXT=AUTOMATIC).
+//!
+//! Not on MySQL: the encrypted binlog (MariaDB's START_ENCRYPTION event;
+//! MySQL encrypts a whole file, which is read as "not a binlog file").
 
 #[path = "../../apply/tests/support/mod.rs"]
 mod support;
@@ -20,7 +27,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use mysql::prelude::Queryable;
-use support::PrivateMariaDb;
+use support::{Flavour, PrivateMariaDb};
 
 const SCHEMA: &str = "CREATE DATABASE app;
     CREATE TABLE app.t (id INT PRIMARY KEY, v TEXT NOT NULL) ENGINE=InnoDB;
@@ -41,6 +48,7 @@ fn txn_sql(k: usize) -> String {
 
 /// A source's binlogs (copied out of its datadir) and their transactions.
 struct Source {
+    flavour: Flavour,
     files: Vec<PathBuf>,
     txns: Vec<Txn>,
 }
@@ -56,8 +64,10 @@ struct Txn {
 /// Starts a server with `extra` options, runs the schema, then files of
 /// `per_file` transactions (numbered on from 1), and copies the binlogs
 /// holding them into `dir`.
-fn make_source(extra: &[&str], per_file: &[usize], dir: &Path) -> Source {
-    let source = PrivateMariaDb::start_with(extra);
+fn make_source(f: Flavour, extra: &[&str], per_file: &[usize], dir: &Path) -> Source {
+    let mut options = gtid_options(f);
+    options.extend_from_slice(extra);
+    let source = PrivateMariaDb::start_flavour(f, &options);
     source.exec(SCHEMA);
     source.exec("FLUSH BINARY LOGS");
     let before = source.binlogs().len();
@@ -81,19 +91,47 @@ fn make_source(extra: &[&str], per_file: &[usize], dir: &Path) -> Source {
     assert_eq!(files.len(), per_file.len());
     let txns = transactions(&files);
     assert_eq!(txns.len(), per_file.iter().sum::<usize>());
-    Source { files, txns }
+    Source {
+        flavour: f,
+        files,
+        txns,
+    }
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bad_input-{name}"));
+/// MySQL with GTIDs on, as production runs it; MariaDB always has them.
+fn gtid_options(f: Flavour) -> Vec<&'static str> {
+    if f.is_mysql() {
+        vec!["--gtid-mode=ON", "--enforce-gtid-consistency=ON"]
+    } else {
+        vec![]
+    }
+}
+
+/// The rows event type a flavour writes for an INSERT.
+fn write_rows(f: Flavour) -> &'static str {
+    if f.is_mysql() {
+        "WRITE_ROWS"
+    } else {
+        "WRITE_ROWS_V1"
+    }
+}
+
+fn scratch(f: Flavour, name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bad_input-{f:?}-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
 
-/// The main source: CRC32 checksums (the default), files of 10, 10, 10.
-fn source() -> &'static Source {
-    static S: OnceLock<Source> = OnceLock::new();
-    S.get_or_init(|| make_source(&[], &[10, 10, 10], &scratch("source")))
+/// The main source of a flavour: CRC32 checksums (the default), files of
+/// 10, 10, 10.
+fn source(f: Flavour) -> &'static Source {
+    static S: [OnceLock<Source>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let cell = match f {
+        Flavour::MariaDb => &S[0],
+        Flavour::MariaDb118 => &S[1],
+        Flavour::MySql97 => &S[2],
+    };
+    cell.get_or_init(|| make_source(f, &[], &[10, 10, 10], &scratch(f, "source")))
 }
 
 fn myreplay(args: &[&str], files: &[PathBuf]) -> Output {
@@ -215,8 +253,10 @@ fn insert_at(path: &Path, at: u64, new: &[u8]) {
 }
 
 /// A replay target: a fresh server with the source's schema, no binlog.
-fn target() -> PrivateMariaDb {
-    let t = PrivateMariaDb::start_with(&["--skip-log-bin"]);
+fn target(f: Flavour) -> PrivateMariaDb {
+    let mut options = gtid_options(f);
+    options.push("--skip-log-bin");
+    let t = PrivateMariaDb::start_flavour(f, &options);
     t.exec(SCHEMA);
     t
 }
@@ -245,7 +285,7 @@ struct Expect<'a> {
 /// Runs `myreplay apply --json` on a fresh target and checks everything;
 /// then runs it again (text output): nothing more is applied, same stop.
 fn check(source: &Source, files: &[PathBuf], extra: &[&str], expect: Expect<'_>) {
-    let target = target();
+    let target = target(source.flavour);
     let mut args = vec!["--json"];
     args.extend_from_slice(extra);
     let out = apply(&target, files, &args);
@@ -325,9 +365,8 @@ fn path_str(p: &Path) -> String {
     p.display().to_string()
 }
 
-#[test]
-fn a_truncated_last_event() {
-    let s = source();
+fn a_truncated_last_event(f: Flavour) {
+    let s = source(f);
     let (_dir, files) = copies(s);
     // The last event of the last file (its ROTATE), cut in the middle.
     let (at, end, kind) = events(&files[2]).pop().unwrap();
@@ -349,12 +388,11 @@ fn a_truncated_last_event() {
     );
 }
 
-#[test]
-fn a_file_cut_inside_a_transaction() {
-    let s = source();
+fn a_file_cut_inside_a_transaction(f: Flavour) {
+    let s = source(f);
     let (_dir, files) = copies(s);
     // binlog.000003 ends after the rows event of transaction 15.
-    let (_, rows_end) = event_in(s, 15, "WRITE_ROWS_V1");
+    let (_, rows_end) = event_in(s, 15, write_rows(f));
     let bytes = std::fs::read(&files[1]).unwrap();
     std::fs::write(&files[1], &bytes[..rows_end as usize]).unwrap();
     let t15 = &s.txns[14];
@@ -373,11 +411,10 @@ fn a_file_cut_inside_a_transaction() {
     );
 }
 
-#[test]
-fn a_flipped_byte() {
-    let s = source();
+fn a_flipped_byte(f: Flavour) {
+    let s = source(f);
     let (_dir, files) = copies(s);
-    let (at, end) = event_in(s, 15, "WRITE_ROWS_V1");
+    let (at, end) = event_in(s, 15, write_rows(f));
     let mut bytes = std::fs::read(&files[1]).unwrap();
     bytes[((at + end) / 2) as usize] ^= 0x01;
     std::fs::write(&files[1], bytes).unwrap();
@@ -389,25 +426,25 @@ fn a_flipped_byte() {
             code: 5,
             applied: 14,
             stderr: &[
-                &format!("{} at offset {at}: WRITE_ROWS_V1", path_str(&files[1])),
+                &format!("{} at offset {at}: {}", path_str(&files[1]), write_rows(f)),
                 "CRC32 mismatch",
             ],
         },
     );
 }
 
-#[test]
-fn garbage_in_a_file_without_checksums() {
+fn garbage_in_a_file_without_checksums(f: Flavour) {
     let s = make_source(
+        f,
         &["--binlog-checksum=NONE"],
         &[10, 10, 10],
-        &scratch("nochecksum"),
+        &scratch(f, "nochecksum"),
     );
     let (_dir, files) = copies(&s);
     // Sixteen bytes of garbage at the start of the rows event's body (table
     // id, flags, column count): without a checksum only the structure can
     // tell, and here it does.
-    let (at, _) = event_in(&s, 15, "WRITE_ROWS_V1");
+    let (at, _) = event_in(&s, 15, write_rows(f));
     let mut bytes = std::fs::read(&files[1]).unwrap();
     bytes[at as usize + 19..at as usize + 35].fill(0xff);
     std::fs::write(&files[1], bytes).unwrap();
@@ -419,16 +456,16 @@ fn garbage_in_a_file_without_checksums() {
             code: 5,
             applied: 14,
             stderr: &[&format!(
-                "{} at offset {at}: WRITE_ROWS_V1",
-                path_str(&files[1])
+                "{} at offset {at}: {}",
+                path_str(&files[1]),
+                write_rows(f)
             )],
         },
     );
 }
 
-#[test]
-fn files_in_the_wrong_order() {
-    let s = source();
+fn files_in_the_wrong_order(f: Flavour) {
+    let s = source(f);
     let (_dir, files) = copies(s);
     let swapped = vec![files[1].clone(), files[0].clone(), files[2].clone()];
     check(
@@ -447,9 +484,8 @@ fn files_in_the_wrong_order() {
     );
 }
 
-#[test]
-fn a_file_missing_from_the_sequence() {
-    let s = source();
+fn a_file_missing_from_the_sequence(f: Flavour) {
+    let s = source(f);
     let (_dir, files) = copies(s);
     let gap = vec![files[0].clone(), files[2].clone()];
     check(
@@ -468,15 +504,28 @@ fn a_file_missing_from_the_sequence() {
     );
 }
 
-#[test]
-fn files_from_two_different_servers_mixed() {
-    let a = source();
+fn files_from_two_different_servers_mixed(f: Flavour) {
+    let a = source(f);
     // Another server, same schema and numbering, a different history: its
     // binlog.000003 follows its own binlog.000002 of 7 transactions.
-    let b = make_source(&[], &[7, 5], &scratch("other-server"));
+    let b = make_source(f, &[], &[7, 5], &scratch(f, "other-server"));
     let (_dir, files) = copies(a);
     assert_eq!(base(&path_str(&b.files[1])), "binlog.000003");
     let mixed = vec![files[0].clone(), b.files[1].clone()];
+    // MariaDB: the file's GTID_LIST names the state it starts from; MySQL:
+    // its PREVIOUS_GTIDS lacks GTIDs the file before holds (the other
+    // server has another server_uuid).
+    let (list, state) = if f.is_mysql() {
+        (
+            "its PREVIOUS_GTIDS event (at offset".to_string(),
+            "which binlog.000002 holds".to_string(),
+        )
+    } else {
+        (
+            "GTID_LIST event at offset 256".to_string(),
+            format!("binlog.000002 ends at {}", a.txns[9].gtid),
+        )
+    };
     check(
         a,
         &mixed,
@@ -487,17 +536,16 @@ fn files_from_two_different_servers_mixed() {
             stderr: &[
                 &path_str(&files[0]),
                 &path_str(&b.files[1]),
-                "GTID_LIST event at offset 256",
-                &format!("binlog.000002 ends at {}", a.txns[9].gtid),
+                &list,
+                &state,
                 "Give the binlogs of one server",
             ],
         },
     );
 }
 
-#[test]
-fn not_a_binlog_at_all() {
-    let s = source();
+fn not_a_binlog_at_all(f: Flavour) {
+    let s = source(f);
     let dir = tempfile::tempdir().unwrap();
     let dump = dir.path().join("dump.sql");
     std::fs::write(&dump, "-- MariaDB dump 10.19\nCREATE TABLE t (id INT);\n").unwrap();
@@ -513,9 +561,8 @@ fn not_a_binlog_at_all() {
     );
 }
 
-#[test]
-fn not_a_binlog_after_a_good_file() {
-    let s = source();
+fn not_a_binlog_after_a_good_file(f: Flavour) {
+    let s = source(f);
     let (_dir, files) = copies(s);
     std::fs::write(
         &files[1],
@@ -534,9 +581,8 @@ fn not_a_binlog_after_a_good_file() {
     );
 }
 
-#[test]
-fn an_empty_file() {
-    let s = source();
+fn an_empty_file(f: Flavour) {
+    let s = source(f);
     let (_dir, files) = copies(s);
     std::fs::write(&files[1], b"").unwrap();
     check(
@@ -554,9 +600,8 @@ fn an_empty_file() {
     );
 }
 
-#[test]
-fn an_encrypted_binlog() {
-    let s = source();
+fn an_encrypted_binlog(f: Flavour) {
+    let s = source(f);
     let (_dir, files) = copies(s);
     // MariaDB (encrypt_binlog=ON) writes START_ENCRYPTION right after the
     // FORMAT_DESCRIPTION; what follows is ciphertext.
@@ -583,9 +628,8 @@ fn an_encrypted_binlog() {
     );
 }
 
-#[test]
-fn an_incident_event() {
-    let s = source();
+fn an_incident_event(f: Flavour) {
+    let s = source(f);
     let (_dir, files) = copies(s);
     // INCIDENT (LOST_EVENTS) between transactions 15 and 16.
     let at = s.txns[15].offset;
@@ -608,10 +652,9 @@ fn an_incident_event() {
     );
 }
 
-#[test]
-fn an_event_larger_than_the_limit() {
-    let s = source();
-    let (at, end) = event_in(s, 15, "WRITE_ROWS_V1");
+fn an_event_larger_than_the_limit(f: Flavour) {
+    let s = source(f);
+    let (at, end) = event_in(s, 15, write_rows(f));
     assert!(end - at > 6000);
     check(
         s,
@@ -622,8 +665,9 @@ fn an_event_larger_than_the_limit() {
             applied: 14,
             stderr: &[
                 &format!(
-                    "{} at offset {at}: WRITE_ROWS_V1 event of {} bytes",
+                    "{} at offset {at}: {} event of {} bytes",
                     path_str(&s.files[1]),
+                    write_rows(f),
                     end - at
                 ),
                 "larger than the limit of 4096 bytes",
@@ -632,9 +676,8 @@ fn an_event_larger_than_the_limit() {
     );
 }
 
-#[test]
-fn a_start_position_that_is_not_an_event_boundary() {
-    let s = source();
+fn a_start_position_that_is_not_an_event_boundary(f: Flavour) {
+    let s = source(f);
     let t5 = &s.txns[4];
     let inside = (t5.offset + 3).to_string();
     check(
@@ -653,9 +696,8 @@ fn a_start_position_that_is_not_an_event_boundary() {
     );
 }
 
-#[test]
-fn a_stop_point_before_the_start() {
-    let s = source();
+fn a_stop_point_before_the_start(f: Flavour) {
+    let s = source(f);
     let (start, stop) = (s.txns[4].offset.to_string(), s.txns[2].offset.to_string());
     check(
         s,
@@ -671,3 +713,44 @@ fn a_stop_point_before_the_start() {
         },
     );
 }
+
+/// One test per bad input and flavour, named `on_FLAVOUR::KIND`.
+macro_rules! on_flavour {
+    ($module:ident, $flavour:expr, [$($kind:ident),* $(,)?]) => {
+        mod $module {
+            use super::*;
+            $(
+                #[test]
+                fn $kind() {
+                    super::$kind($flavour)
+                }
+            )*
+        }
+    };
+}
+
+macro_rules! bad_inputs {
+    ($module:ident, $flavour:expr, [$($only:ident),* $(,)?]) => {
+        on_flavour!($module, $flavour, [
+            a_truncated_last_event,
+            a_file_cut_inside_a_transaction,
+            a_flipped_byte,
+            garbage_in_a_file_without_checksums,
+            files_in_the_wrong_order,
+            a_file_missing_from_the_sequence,
+            files_from_two_different_servers_mixed,
+            not_a_binlog_at_all,
+            not_a_binlog_after_a_good_file,
+            an_empty_file,
+            an_incident_event,
+            an_event_larger_than_the_limit,
+            a_start_position_that_is_not_an_event_boundary,
+            a_stop_point_before_the_start,
+            $($only,)*
+        ]);
+    };
+}
+
+bad_inputs!(on_mariadb_10_11, Flavour::MariaDb, [an_encrypted_binlog]);
+bad_inputs!(on_mariadb_11_8, Flavour::MariaDb118, [an_encrypted_binlog]);
+bad_inputs!(on_mysql_9_7, Flavour::MySql97, []);
