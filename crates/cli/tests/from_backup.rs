@@ -1,30 +1,36 @@
 //! Point-in-time recovery from real backups taken by the real tools:
-//! `myreplay apply --from-backup BACKUP --binlog-dir SOURCE_DATADIR`.
+//! `myreplay apply --from-backup BACKUP --binlog-dir SOURCE_DATADIR`, on
+//! MariaDB 10.11 (the host's), MariaDB 11.8 and MySQL 9.7 (Debian unstable
+//! roots), each with the tools of its own version.
 //!
-//! Every test starts a private source (binlog on, ROW) with a schema that has
-//! a unique key and a foreign key (ON DELETE CASCADE), runs a workload thread
-//! on it (its own connection, one transaction per step: inserts, updates,
-//! deletes, multi-statement transactions, unique-key swaps) and takes the
-//! backup WHILE the workload writes; the workload goes on after the backup
-//! (across a binlog rotation) and stops. The backup is restored into a fresh
-//! target the way its tool restores it, and myreplay brings the target from
-//! the backup's point to the end of the source's binlogs, found in the
-//! source's datadir:
+//! Every test starts a private source (binlog on, ROW; MySQL with
+//! `gtid_mode=ON`) with a schema that has a unique key and a foreign key
+//! (ON DELETE CASCADE), runs a workload thread on it (its own connection,
+//! one transaction per step: inserts, updates, deletes, multi-statement
+//! transactions, unique-key swaps) and takes the backup WHILE the workload
+//! writes; the workload goes on after the backup (across a binlog rotation)
+//! and stops. The backup is restored into a fresh target the way its tool
+//! restores it, and myreplay brings the target from the backup's point to
+//! the end of the source's binlogs, found in the source's datadir:
 //!
-//! - mariadb-backup: `--backup`, `--prepare`, `--copy-back` into an empty
-//!   datadir, a server started on it;
-//! - mariadb-dump `--master-data=2 --gtid --single-transaction`, loaded with
-//!   the `mariadb` client;
-//! - mydumper, loaded with myloader.
+//! - mariadb-backup (10.11, 11.8): `--backup`, `--prepare`, `--copy-back`
+//!   into an empty datadir, a server started on it;
+//! - mariadb-dump (10.11, 11.8) `--master-data=2 --gtid --single-transaction`,
+//!   loaded with the `mariadb` client;
+//! - mysqldump (9.7) `--source-data=2 --single-transaction
+//!   --set-gtid-purged=ON`, loaded with the `mysql` client into a fresh
+//!   target with `gtid_mode=ON` (the dump's `GTID_PURGED` becomes its
+//!   `gtid_executed`);
+//! - mydumper (Debian 12's 0.10, on 10.11), loaded with myloader.
 //!
 //! Each success ends with every table of the target equal to the source's.
-//! Two refusals, before the first write: binlogs that end before the
-//! backup's point (the backup is newer than the binlogs), and binlogs that
-//! no longer reach back to it (its file purged). The target must be left as
-//! the restore left it, with no `myreplay` database.
+//! Two refusals, before the first write, on every flavour: binlogs that end
+//! before the backup's point (the backup is newer than the binlogs), and
+//! binlogs that no longer reach back to it (its file purged). The target
+//! must be left as the restore left it, with no `myreplay` database.
 //!
-//! The tools are real programs (`bash scripts/test.sh` installs them); a
-//! missing one fails the test.
+//! The tools are real programs (`bash scripts/test.sh` installs them and
+//! builds the roots); a missing one fails the test.
 
 mod common;
 #[path = "../../apply/tests/support/mod.rs"]
@@ -41,7 +47,7 @@ use std::time::{Duration, Instant};
 use common::{apply_socket, stderr};
 use mysql::prelude::Queryable;
 use support::backup_tools as tools;
-use support::{assert_same_tables, table_states, PrivateMariaDb};
+use support::{assert_same_tables, table_states, Flavour, PrivateMariaDb};
 
 /// The exit code of a refused start point (backup newer than the binlogs,
 /// binlogs not reaching back to the backup): "where to start cannot be
@@ -55,9 +61,33 @@ const ORDERS: u32 = 600;
 // ---------------------------------------------------------------------------
 // The source and its workload
 
-/// A source with the schema and its first rows.
-fn start_source() -> PrivateMariaDb {
-    let source = PrivateMariaDb::start();
+/// The server options of sources and targets of `flavour` beyond the
+/// defaults: MySQL with GTIDs (a dump then records the GTID set, and its
+/// load gives it to the target).
+fn gtid_options(flavour: Flavour) -> &'static [&'static str] {
+    if flavour.is_mysql() {
+        &["--gtid-mode=ON", "--enforce-gtid-consistency=ON"]
+    } else {
+        &[]
+    }
+}
+
+/// A fresh target of `flavour`, with no binlog of its own.
+fn start_target(flavour: Flavour) -> PrivateMariaDb {
+    let mut opts = vec!["--skip-log-bin"];
+    opts.extend(gtid_options(flavour));
+    PrivateMariaDb::start_flavour(flavour, &opts)
+}
+
+/// A temporary directory for backups, where the tools of `flavour` see it
+/// (inside its root).
+fn backup_tmp(flavour: Flavour) -> tempfile::TempDir {
+    tempfile::tempdir_in(flavour.base_dir()).unwrap()
+}
+
+/// A source of `flavour` with the schema and its first rows.
+fn start_source(flavour: Flavour) -> PrivateMariaDb {
+    let source = PrivateMariaDb::start_flavour(flavour, gtid_options(flavour));
     source.exec(
         "CREATE DATABASE shop; USE shop;
          CREATE TABLE customers (
@@ -239,20 +269,29 @@ impl Workload {
     }
 }
 
-/// The last GTID sequence number of domain 0 in the source's binlog.
+/// The source's last GTID sequence number: of domain 0 in
+/// `gtid_binlog_pos` (MariaDB), or of the server's UUID in `gtid_executed`
+/// (MySQL), as [`PrivateMariaDb::binlog_status`] reads them.
 fn gtid_seq(db: &PrivateMariaDb) -> u64 {
-    let pos: String = db
-        .conn()
-        .query_first("SELECT @@gtid_binlog_pos")
-        .unwrap()
-        .unwrap();
-    seq_of(&pos)
+    seq_of(&db.binlog_status().2)
 }
 
+/// The last sequence number of a GTID state written by one server: a
+/// MariaDB GTID list (`0-1-4242`, domain 0's) or a MySQL GTID set of one
+/// server UUID (`uuid:1-4242`, its last interval's end).
 fn seq_of(gtid_state: &str) -> u64 {
-    let gtid = gtid_state
+    let state: String = gtid_state.chars().filter(|c| !c.is_whitespace()).collect();
+    if state.contains(':') {
+        let sets: Vec<&str> = state.split(',').filter(|s| !s.is_empty()).collect();
+        assert_eq!(sets.len(), 1, "the GTIDs of one server in {gtid_state:?}");
+        let last = sets[0].rsplit(':').next().unwrap();
+        let end = last.rsplit('-').next().unwrap();
+        return end
+            .parse()
+            .unwrap_or_else(|_| panic!("a MySQL GTID set, {gtid_state:?}"));
+    }
+    let gtid = state
         .split(',')
-        .map(str::trim)
         .find(|g| g.starts_with("0-"))
         .unwrap_or_else(|| panic!("no GTID of domain 0 in {gtid_state:?}"));
     gtid.rsplit('-').next().unwrap().parse().unwrap()
@@ -308,8 +347,9 @@ fn with_workload(source: &PrivateMariaDb, backup: impl FnOnce()) -> Around {
 }
 
 /// The end of a binlog file's header events (format description, GTID
-/// list, binlog checkpoints): where `SHOW MASTER STATUS` points in a file
-/// nothing has been written to yet.
+/// list, binlog checkpoints; MySQL's previous GTIDs): where `SHOW MASTER
+/// STATUS` / `SHOW BINARY LOG STATUS` points in a file nothing has been
+/// written to yet.
 fn header_end(file: &Path) -> u64 {
     let bytes = fs::read(file).unwrap_or_else(|e| panic!("reading {}: {e}", file.display()));
     assert_eq!(&bytes[..4], b"\xfebin", "{} is a binlog", file.display());
@@ -317,8 +357,9 @@ fn header_end(file: &Path) -> u64 {
     while pos + 19 <= bytes.len() {
         let kind = bytes[pos + 4];
         let len = u32::from_le_bytes(bytes[pos + 9..pos + 13].try_into().unwrap()) as usize;
-        // FORMAT_DESCRIPTION, BINLOG_CHECKPOINT, GTID_LIST, START_ENCRYPTION
-        if ![15u8, 161, 163, 164].contains(&kind) {
+        // FORMAT_DESCRIPTION, PREVIOUS_GTIDS (MySQL), BINLOG_CHECKPOINT,
+        // GTID_LIST, START_ENCRYPTION (MariaDB)
+        if ![15u8, 35, 161, 163, 164].contains(&kind) {
             break;
         }
         pos += len;
@@ -339,6 +380,48 @@ fn assert_mid_file(source: &PrivateMariaDb, file: &str, pos: u64) {
         pos > header && pos < len,
         "the backup's point {file}:{pos} is inside the file (header end {header}, length {len})"
     );
+}
+
+/// What a MariaDB 11.x datadir holds that 10.11's does not, and the
+/// `--binlog-dir` discovery must cope with: a GTID index (`binlog.N.idx`,
+/// `binlog_gtid_index`, 11.4+) beside the binlogs, and events inside
+/// transactions written with `end_log_pos` 0 (the binlog is written from
+/// a cache whose positions are not known yet). Asserted on MariaDB 11.8,
+/// where the tests show myreplay reads such a datadir; printed elsewhere.
+fn note_binlog_layout(source: &PrivateMariaDb) {
+    let datadir = source.datadir();
+    let mut idx: Vec<String> = fs::read_dir(&datadir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".idx"))
+        .collect();
+    idx.sort();
+    let bytes = fs::read(datadir.join("binlog.000002")).unwrap();
+    let (mut events, mut zero) = (0, 0);
+    let mut pos = 4usize;
+    while pos + 19 <= bytes.len() {
+        let len = u32::from_le_bytes(bytes[pos + 9..pos + 13].try_into().unwrap()) as usize;
+        let end_log_pos = u32::from_le_bytes(bytes[pos + 13..pos + 17].try_into().unwrap());
+        events += 1;
+        if end_log_pos == 0 {
+            zero += 1;
+        }
+        pos += len;
+    }
+    eprintln!(
+        "{}: GTID index files {idx:?}; binlog.000002: {events} events, {zero} with end_log_pos 0",
+        source.flavour().name()
+    );
+    if source.flavour() == Flavour::MariaDb118 {
+        assert!(
+            !idx.is_empty(),
+            "MariaDB 11.8 writes GTID index files beside its binlogs"
+        );
+        assert!(
+            zero > 0,
+            "MariaDB 11.8 writes end_log_pos 0 inside transactions"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -362,13 +445,17 @@ fn replay_and_compare(source: &PrivateMariaDb, target: &PrivateMariaDb, backup: 
         "the restored backup is behind the source"
     );
     let out = from_backup(target, backup, &source.datadir());
+    let err = stderr(&out);
     assert!(
         out.status.success(),
-        "myreplay apply --from-backup {} --binlog-dir {}: exit {:?}\n{}",
+        "myreplay apply --from-backup {} --binlog-dir {}: exit {:?}\n{err}",
         backup.display(),
         source.datadir().display(),
         out.status.code(),
-        stderr(&out)
+    );
+    assert!(
+        !err.contains("disagree"),
+        "the backup's position and GTID state agree:\n{err}"
     );
     assert_same_tables(source, target);
 }
@@ -421,8 +508,8 @@ fn assert_refused(target: &PrivateMariaDb, backup: &Path, binlog_dir: &Path, why
 
 /// The (file, position, GTID state) a mariadb-backup backup recorded, from
 /// `mariadb_backup_binlog_info` or (10.11's name) `xtrabackup_binlog_info`,
-/// printing every metadata file's binlog lines.
-fn mariadb_backup_point(backup: &Path) -> (String, u64, String) {
+/// and that file; every metadata file's binlog lines are printed.
+fn mariadb_backup_point(backup: &Path) -> (String, u64, String, PathBuf) {
     let info = ["mariadb_backup_binlog_info", "xtrabackup_binlog_info"]
         .iter()
         .map(|n| backup.join(n))
@@ -443,25 +530,104 @@ fn mariadb_backup_point(backup: &Path) -> (String, u64, String) {
         fields[0].to_string(),
         fields[1].parse().unwrap(),
         fields.get(2).unwrap_or(&"").to_string(),
+        info,
     )
 }
 
-/// Takes a mariadb-backup of `source` while the workload writes, prepares
-/// it, copies it back into a fresh datadir and starts a target on it.
+/// Takes a mariadb-backup of `source` (its flavour's) while the workload
+/// writes, prepares it, copies it back into a fresh datadir and starts a
+/// target on it. `tmp` is inside the flavour's root ([`backup_tmp`]).
 fn mariadb_backup_restored(
     source: &PrivateMariaDb,
     tmp: &Path,
 ) -> (PathBuf, PrivateMariaDb, Around) {
+    let f = source.flavour();
     let logs = tmp.join("logs");
     let backup = tmp.join("backup");
     let around = with_workload(source, || {
         tools::mariadb_backup(source, &backup, &logs);
     });
-    tools::mariadb_backup_prepare(&backup, &logs);
+    tools::mariadb_backup_prepare(f, &backup, &logs);
     let restored = tmp.join("restored");
-    tools::mariadb_backup_copy_back(&backup, &restored, &logs);
-    let target = PrivateMariaDb::from_datadir(&restored, &["--skip-log-bin"]);
+    tools::mariadb_backup_copy_back(f, &backup, &restored, &logs);
+    let target = PrivateMariaDb::from_datadir_as(f, &restored, &["--skip-log-bin"]);
     (backup, target, around)
+}
+
+/// The binlog file, position and GTID state a dump recorded: mariadb-dump's
+/// `-- CHANGE MASTER TO MASTER_LOG_FILE='...', MASTER_LOG_POS=...;` and
+/// `-- SET GLOBAL gtid_slave_pos='...';`, or mysqldump's `-- CHANGE
+/// REPLICATION SOURCE TO SOURCE_LOG_FILE='...', SOURCE_LOG_POS=...;` and
+/// `SET @@GLOBAL.GTID_PURGED=/*!80000 '+'*/ '...';` (over several lines
+/// when it names several servers). The lines are printed.
+fn dump_point(dump: &Path) -> (String, u64, String) {
+    let text = fs::read_to_string(dump).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut change = None;
+    let mut gtid: Option<String> = None;
+    for (i, line) in lines.iter().enumerate() {
+        if line.contains("CHANGE MASTER")
+            || line.contains("CHANGE REPLICATION SOURCE")
+            || line.contains("gtid_slave_pos")
+            || line.contains("GTID_PURGED")
+        {
+            eprintln!(
+                "{} line {} of {}: {line}",
+                dump.display(),
+                i + 1,
+                lines.len()
+            );
+        }
+        let coordinates = line
+            .strip_prefix("-- CHANGE MASTER TO MASTER_LOG_FILE='")
+            .map(|r| (r, "MASTER_LOG_POS="))
+            .or_else(|| {
+                line.strip_prefix("-- CHANGE REPLICATION SOURCE TO SOURCE_LOG_FILE='")
+                    .map(|r| (r, "SOURCE_LOG_POS="))
+            });
+        if let Some((rest, pos_name)) = coordinates {
+            let (file, rest) = rest.split_once('\'').unwrap();
+            let pos = rest
+                .trim_start_matches(',')
+                .trim()
+                .trim_start_matches(pos_name)
+                .trim_end_matches(';');
+            change = Some((file.to_string(), pos.parse::<u64>().unwrap()));
+        }
+        if let Some(rest) = line.strip_prefix("-- SET GLOBAL gtid_slave_pos='") {
+            gtid = Some(rest.trim_end_matches("';").to_string());
+        }
+        if line.starts_with("SET @@GLOBAL.GTID_PURGED=") {
+            // The set is the last quoted string, up to the `;`.
+            let mut statement = line.to_string();
+            for more in &lines[i + 1..] {
+                if statement.trim_end().ends_with(';') {
+                    break;
+                }
+                statement.push_str(more);
+            }
+            let quoted: Vec<&str> = statement.split('\'').collect();
+            assert!(quoted.len() >= 3, "a quoted GTID set in {statement:?}");
+            gtid = Some(quoted[quoted.len() - 2].to_string());
+        }
+    }
+    let (file, pos) = change.expect("a CHANGE MASTER TO / CHANGE REPLICATION SOURCE TO line");
+    let gtid = gtid.expect("a SET GLOBAL gtid_slave_pos / SET @@GLOBAL.GTID_PURGED line");
+    (file, pos, gtid)
+}
+
+/// Dumps `source`'s shop database with its flavour's dump tool while the
+/// workload writes, and loads the dump into a fresh target with its
+/// flavour's client.
+fn dump_restored(source: &PrivateMariaDb, tmp: &Path) -> (PathBuf, PrivateMariaDb, Around) {
+    let logs = tmp.join("logs");
+    let dump = tmp.join("dump.sql");
+    let around = with_workload(source, || {
+        tools::dump(source, &["shop"], &dump, &logs);
+    });
+    let target = start_target(source.flavour());
+    tools::client_load(&target, &dump, &logs);
+    (dump, target, around)
 }
 
 // ---------------------------------------------------------------------------
@@ -469,11 +635,20 @@ fn mariadb_backup_restored(
 
 #[test]
 fn mariadb_backup_taken_while_a_workload_writes() {
-    let tmp = tempfile::tempdir().unwrap();
-    let source = start_source();
+    mariadb_backup_taken_while_a_workload_writes_on(Flavour::MariaDb);
+}
+
+#[test]
+fn on_mariadb_11_8_mariadb_backup_taken_while_a_workload_writes() {
+    mariadb_backup_taken_while_a_workload_writes_on(Flavour::MariaDb118);
+}
+
+fn mariadb_backup_taken_while_a_workload_writes_on(flavour: Flavour) {
+    let tmp = backup_tmp(flavour);
+    let source = start_source(flavour);
     let (backup, target, around) = mariadb_backup_restored(&source, tmp.path());
 
-    let (file, pos, gtid) = mariadb_backup_point(&backup);
+    let (file, pos, gtid, info) = mariadb_backup_point(&backup);
     assert_eq!(
         file, "binlog.000002",
         "the backup's point is in the file after the first rotation"
@@ -504,8 +679,8 @@ fn mariadb_backup_taken_while_a_workload_writes() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}\n{}", stderr(&out));
     let expected = format!(
-        "recovery start: GTID state {gtid} from {}/xtrabackup_binlog_info line 1: transactions inside it are skipped; reading starts at binlog.000002",
-        backup.display()
+        "recovery start: GTID state {gtid} from {} line 1: transactions inside it are skipped; reading starts at binlog.000002",
+        info.display()
     );
     assert!(text.contains(&expected), "{expected}\nnot in:\n{text}");
     assert!(
@@ -527,41 +702,34 @@ fn mariadb_backup_taken_while_a_workload_writes() {
         "the dry run wrote nothing"
     );
 
+    note_binlog_layout(&source);
     replay_and_compare(&source, &target, &backup);
 }
 
 #[test]
 fn mariadb_dump_with_master_data_and_gtid() {
-    let tmp = tempfile::tempdir().unwrap();
-    let logs = tmp.path().join("logs");
-    let dump = tmp.path().join("dump.sql");
-    let source = start_source();
-    let around = with_workload(&source, || {
-        tools::mariadb_dump(&source, &["shop"], &dump, &logs);
-    });
+    a_dump_taken_while_a_workload_writes_on(Flavour::MariaDb);
+}
+
+#[test]
+fn on_mariadb_11_8_mariadb_dump_with_master_data_and_gtid() {
+    a_dump_taken_while_a_workload_writes_on(Flavour::MariaDb118);
+}
+
+#[test]
+fn on_mysql_9_7_mysqldump_with_source_data_and_gtid_purged() {
+    a_dump_taken_while_a_workload_writes_on(Flavour::MySql97);
+}
+
+/// mariadb-dump (MariaDB) or mysqldump (MySQL) while the workload writes,
+/// loaded with the client, then the replay.
+fn a_dump_taken_while_a_workload_writes_on(flavour: Flavour) {
+    let tmp = backup_tmp(flavour);
+    let source = start_source(flavour);
+    let (dump, target, around) = dump_restored(&source, tmp.path());
 
     // Where the dump records its point.
-    let text = fs::read_to_string(&dump).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    let mut change_master = None;
-    let mut gtid = None;
-    for (i, line) in lines.iter().enumerate() {
-        if line.contains("CHANGE MASTER") || line.contains("gtid_slave_pos") {
-            eprintln!("dump.sql line {} of {}: {line}", i + 1, lines.len());
-        }
-        if let Some(rest) = line.strip_prefix("-- CHANGE MASTER TO MASTER_LOG_FILE='") {
-            let (file, rest) = rest.split_once('\'').unwrap();
-            let pos = rest
-                .trim_start_matches(", MASTER_LOG_POS=")
-                .trim_end_matches(';');
-            change_master = Some((file.to_string(), pos.parse::<u64>().unwrap()));
-        }
-        if let Some(rest) = line.strip_prefix("-- SET GLOBAL gtid_slave_pos='") {
-            gtid = Some(rest.trim_end_matches("';").to_string());
-        }
-    }
-    let (file, pos) = change_master.expect("a CHANGE MASTER TO MASTER_LOG_FILE line");
-    let gtid = gtid.expect("a SET GLOBAL gtid_slave_pos line");
+    let (file, pos, gtid) = dump_point(&dump);
     assert_eq!(file, "binlog.000002");
     assert_mid_file(&source, &file, pos);
     let seq = seq_of(&gtid);
@@ -569,9 +737,22 @@ fn mariadb_dump_with_master_data_and_gtid() {
         around.seq_before <= seq && seq <= around.seq_after,
         "the dump's GTID {gtid} was taken during the dump: {around:?}"
     );
+    if flavour.is_mysql() {
+        // The load gave the target the dump's GTID set (GTID_PURGED).
+        let executed: String = target
+            .conn()
+            .query_first("SELECT @@GLOBAL.gtid_executed")
+            .unwrap()
+            .unwrap();
+        let parse = |s: &str| -> myreplay_binlog::GtidSet { s.replace('\n', "").parse().unwrap() };
+        assert_eq!(
+            parse(&executed),
+            parse(&gtid),
+            "the loaded dump set the target's gtid_executed"
+        );
+    }
 
-    let target = PrivateMariaDb::start_with(&["--skip-log-bin"]);
-    tools::mariadb_load(&target, &dump, &logs);
+    note_binlog_layout(&source);
     replay_and_compare(&source, &target, &dump);
 }
 
@@ -580,7 +761,7 @@ fn mydumper_and_myloader() {
     let tmp = tempfile::tempdir().unwrap();
     let logs = tmp.path().join("logs");
     let dir = tmp.path().join("mydumper");
-    let source = start_source();
+    let source = start_source(Flavour::MariaDb);
     let around = with_workload(&source, || {
         tools::mydumper(&source, "shop", &dir, &logs);
     });
@@ -604,17 +785,40 @@ fn mydumper_and_myloader() {
         "the dump's GTID {gtid} was taken during the dump: {around:?}"
     );
 
-    let target = PrivateMariaDb::start_with(&["--skip-log-bin"]);
+    let target = start_target(Flavour::MariaDb);
     tools::myloader(&target, &dir, &logs);
     replay_and_compare(&source, &target, &dir);
 }
 
 #[test]
 fn a_backup_newer_than_the_binlogs_is_refused_before_the_first_write() {
-    let tmp = tempfile::tempdir().unwrap();
-    let source = start_source();
-    let (backup, target, _) = mariadb_backup_restored(&source, tmp.path());
-    let (file, _, _) = mariadb_backup_point(&backup);
+    a_backup_newer_than_the_binlogs_is_refused_before_the_first_write_on(Flavour::MariaDb);
+}
+
+#[test]
+fn on_mariadb_11_8_a_backup_newer_than_the_binlogs_is_refused_before_the_first_write() {
+    a_backup_newer_than_the_binlogs_is_refused_before_the_first_write_on(Flavour::MariaDb118);
+}
+
+#[test]
+fn on_mysql_9_7_a_backup_newer_than_the_binlogs_is_refused_before_the_first_write() {
+    a_backup_newer_than_the_binlogs_is_refused_before_the_first_write_on(Flavour::MySql97);
+}
+
+/// The backup: mariadb-backup on MariaDB, mysqldump on MySQL (which has no
+/// physical backup tool here).
+fn a_backup_newer_than_the_binlogs_is_refused_before_the_first_write_on(flavour: Flavour) {
+    let tmp = backup_tmp(flavour);
+    let source = start_source(flavour);
+    let (backup, target, file) = if flavour.is_mysql() {
+        let (dump, target, _) = dump_restored(&source, tmp.path());
+        let (file, _, _) = dump_point(&dump);
+        (dump, target, file)
+    } else {
+        let (backup, target, _) = mariadb_backup_restored(&source, tmp.path());
+        let (file, _, _, _) = mariadb_backup_point(&backup);
+        (backup, target, file)
+    };
 
     // The binlogs up to the one before the backup's file: they end (at
     // their rotation to the backup's file) before the backup's point.
@@ -640,19 +844,28 @@ fn a_backup_newer_than_the_binlogs_is_refused_before_the_first_write() {
 
 #[test]
 fn binlogs_that_do_not_reach_back_to_the_backup_are_refused() {
-    let tmp = tempfile::tempdir().unwrap();
-    let logs = tmp.path().join("logs");
-    let dump = tmp.path().join("dump.sql");
-    let source = start_source();
-    with_workload(&source, || {
-        tools::mariadb_dump(&source, &["shop"], &dump, &logs);
-    });
-    let target = PrivateMariaDb::start_with(&["--skip-log-bin"]);
-    tools::mariadb_load(&target, &dump, &logs);
+    binlogs_that_do_not_reach_back_to_the_backup_are_refused_on(Flavour::MariaDb);
+}
+
+#[test]
+fn on_mariadb_11_8_binlogs_that_do_not_reach_back_to_the_backup_are_refused() {
+    binlogs_that_do_not_reach_back_to_the_backup_are_refused_on(Flavour::MariaDb118);
+}
+
+#[test]
+fn on_mysql_9_7_binlogs_that_do_not_reach_back_to_the_backup_are_refused() {
+    binlogs_that_do_not_reach_back_to_the_backup_are_refused_on(Flavour::MySql97);
+}
+
+/// The backup: mariadb-dump on MariaDB, mysqldump on MySQL.
+fn binlogs_that_do_not_reach_back_to_the_backup_are_refused_on(flavour: Flavour) {
+    let tmp = backup_tmp(flavour);
+    let source = start_source(flavour);
+    let (dump, target, _) = dump_restored(&source, tmp.path());
 
     // The dump's point is in binlog.000002: purge it (and 000001).
-    let text = fs::read_to_string(&dump).unwrap();
-    assert!(text.contains("-- CHANGE MASTER TO MASTER_LOG_FILE='binlog.000002'"));
+    let (file, _, _) = dump_point(&dump);
+    assert_eq!(file, "binlog.000002");
     source.exec("PURGE BINARY LOGS TO 'binlog.000003'");
     let names: Vec<String> = source
         .binlogs()
