@@ -272,6 +272,26 @@ fn mydumper_with_only_a_replica_section() {
     assert!(e.to_string().contains("line 2"), "{e}");
 }
 
+/// Debian 12's mydumper 0.10 against MySQL 9.7 (over the socket or TCP,
+/// caching_sha2_password): it dumps, exits 0 and writes this metadata, with
+/// no coordinates, because its SHOW MASTER STATUS fails on MySQL 8.4+. The
+/// refusal names that cause, not only privileges and binary logging.
+#[test]
+fn mydumper_0_10_of_mysql_9_7_without_coordinates_names_the_removed_show_master_status() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("metadata"),
+        "Started dump at: 2026-12-01 22:59:20\nFinished dump at: 2026-12-01 22:59:20\n",
+    )
+    .unwrap();
+    let e = error(dir.path());
+    assert!(matches!(e, BackupError::NoCoordinates { .. }), "{e}");
+    let text = e.to_string();
+    assert!(text.contains("MySQL 8.4 or later"), "{text}");
+    assert!(text.contains("SHOW BINARY LOG STATUS"), "{text}");
+    assert!(text.contains("mysqldump --source-data=2"), "{text}");
+}
+
 #[test]
 fn mydumper_that_did_not_finish() {
     let e = error(&case("mydumper-0.10-no-finish"));

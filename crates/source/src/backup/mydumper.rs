@@ -280,7 +280,7 @@ fn no_coordinates_reason(
     let replica = replica_line.map_or(String::new(), |l| {
         format!(" The replication section at line {l} is the position in the binlogs of this server's replication source, another server, so it is not used.")
     });
-    format!("there is no SHOW MASTER STATUS / [master] / [source] section: the server had binary logging off, or the dump user could not run SHOW MASTER STATUS (it needs the REPLICATION CLIENT privilege, BINLOG MONITOR on MariaDB 10.5+).{replica}")
+    format!("there is no SHOW MASTER STATUS / [master] / [source] section: the server had binary logging off, or the dump user could not run SHOW MASTER STATUS (it needs the REPLICATION CLIENT privilege, BINLOG MONITOR on MariaDB 10.5+), or the server is MySQL 8.4 or later, which no longer has SHOW MASTER STATUS (SHOW BINARY LOG STATUS replaced it): a mydumper that still runs it writes no coordinates and exits 0 (Debian 12's mydumper 0.10 does so against MySQL 9.7). For MySQL 8.4 and later take the backup with mysqldump --source-data=2 --single-transaction, or a mydumper that records the position.{replica}")
 }
 
 /// Whether `text` carries on a GTID set from the line before: a bare piece of
