@@ -11,7 +11,8 @@
 //! row `DELETE ... WHERE <key>`. The key is the target's primary key, else
 //! a UNIQUE key whose columns are all NOT NULL; a table without either is
 //! matched on every column of the before image with `<=>` and `LIMIT 1`
-//! (text compared as bytes, like the server's own row lookup). Column names
+//! (text compared as bytes, like the server's own row lookup; MySQL's
+//! VECTOR, which `<=>` refuses, too). Column names
 //! are the target's, by position; a target table whose column count is not
 //! the event's is refused (schema drift). Generated columns are left out
 //! (the target computes them).
@@ -34,7 +35,9 @@
 //! source's bytes whatever the column's character set, and compared with a
 //! column in the column's own collation (it is coercible), so key lookups
 //! use the index. MySQL binary JSON is rendered as JSON text with
-//! `CAST(.. AS JSON)`; partial JSON updates as the JSON functions that
+//! `CAST(.. AS JSON)`, built with `JSON_ARRAY` / `JSON_OBJECT` around an
+//! unsigned integer (JSON text would read it back signed: another binary
+//! value); partial JSON updates as the JSON functions that
 //! made them; JSON with opaque scalars
 //! (DECIMAL, dates) are refused (use `--apply binlog`).
 //!
@@ -811,8 +814,11 @@ fn row_condition(
                 }
                 n += 1;
                 let value = render_value(table, i, v)?;
-                if c.text && !matches!(v, Value::Null) {
-                    // Bytes, not the collation: 'a' and 'A ' are different rows here.
+                // Text as bytes, not the collation: 'a' and 'A ' are
+                // different rows here. MySQL's VECTOR cannot be compared at
+                // all ("Incorrect arguments to <=>", with NULL too): its
+                // bytes can.
+                if (c.text && !matches!(v, Value::Null)) || c.data_type == "vector" {
                     let _ = write!(s, "CAST({} AS BINARY)<=>{value}", ident(&c.name));
                 } else {
                     let _ = write!(s, "{}<=>{value}", ident(&c.name));
@@ -905,11 +911,7 @@ pub fn render_value(table: &TargetTable, i: usize, v: &Value) -> Result<String, 
             hex(&padded)
         }
         Value::String { bytes, .. } | Value::Bytes(bytes) | Value::Geometry(bytes) => hex(bytes),
-        Value::Json(j) => {
-            let mut s = String::new();
-            json_text(j, &mut s).map_err(|what| unsupported(&what))?;
-            format!("CAST({} AS JSON)", hex_utf8(&s))
-        }
+        Value::Json(j) => json_sql(j).map_err(|what| unsupported(&what))?,
         Value::JsonDiff(_) => {
             return Err(unsupported("a partial JSON update (PARTIAL_UPDATE_ROWS)"))
         }
@@ -939,9 +941,7 @@ fn json_diff_expression(
                 .value
                 .as_ref()
                 .ok_or("a partial JSON update without the value it sets")?;
-            let mut text = String::new();
-            json_text(v, &mut text)?;
-            Ok(format!("CAST({} AS JSON)", hex_utf8(&text)))
+            json_sql(v)
         };
         e = match d.op {
             JsonDiffOp::Replace => format!("JSON_REPLACE({e},{path},{})", value()?),
@@ -1017,6 +1017,45 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 /// MySQL binary JSON as JSON text. Opaque scalars (DECIMAL, dates, other
 /// column types) have no JSON text form that reads back as the same binary
 /// JSON: refused.
+/// A JSON value as an SQL expression of type JSON that the server stores
+/// as the same binary JSON: `CAST(<text> AS JSON)`, except around unsigned
+/// integers up to i64::MAX, which JSON text would read back as signed
+/// (`5` is an INTEGER, the source's `CAST(5 AS UNSIGNED)` an UNSIGNED
+/// INTEGER: another binary value). Those are built with JSON_ARRAY /
+/// JSON_OBJECT around `CAST(CAST(n AS UNSIGNED) AS JSON)`; the parts
+/// without one stay text.
+fn json_sql(j: &Json) -> Result<String, String> {
+    fn has_small_uint(j: &Json) -> bool {
+        match j {
+            Json::UInt(n) => *n <= i64::MAX as u64,
+            Json::Array(items) => items.iter().any(has_small_uint),
+            Json::Object(members) => members.iter().any(|(_, v)| has_small_uint(v)),
+            _ => false,
+        }
+    }
+    if !has_small_uint(j) {
+        let mut text = String::new();
+        json_text(j, &mut text)?;
+        return Ok(format!("CAST({} AS JSON)", hex_utf8(&text)));
+    }
+    Ok(match j {
+        Json::UInt(n) => format!("CAST(CAST({n} AS UNSIGNED) AS JSON)"),
+        Json::Array(items) => {
+            let items: Vec<String> = items.iter().map(json_sql).collect::<Result<_, _>>()?;
+            format!("JSON_ARRAY({})", items.join(","))
+        }
+        Json::Object(members) => {
+            let mut args = Vec::with_capacity(members.len() * 2);
+            for (k, v) in members {
+                args.push(hex_utf8(k));
+                args.push(json_sql(v)?);
+            }
+            format!("JSON_OBJECT({})", args.join(","))
+        }
+        _ => unreachable!("only containers and unsigned integers hold one"),
+    })
+}
+
 fn json_text(j: &Json, out: &mut String) -> Result<(), String> {
     match j {
         Json::Null => out.push_str("null"),
@@ -1182,6 +1221,50 @@ mod tests {
         json_text(&j, &mut s).unwrap();
         assert_eq!(s, "{\"k\\\"\":[1,1.5e0,null],\"b\":\"a\\u000a🐬\"}");
         assert!(json_text(&Json::Decimal("1.0".into()), &mut s).is_err());
+    }
+
+    #[test]
+    fn a_keyless_vector_column_is_matched_by_its_bytes() {
+        // MySQL refuses `<=>` on a VECTOR, even with NULL.
+        let mut t = table();
+        t.primary_key = None;
+        t.columns[4].data_type = "vector".into();
+        t.columns[4].text = false;
+        let before = vec![
+            Some(Value::Int(1)),
+            None,
+            None,
+            None,
+            Some(Value::Vector(vec![1.0])),
+        ];
+        let (condition, limit) = row_condition(&t, &before).unwrap();
+        assert_eq!(condition, "`id`<=>1 AND CAST(`s` AS BINARY)<=>X'0000803F'");
+        assert_eq!(limit, " LIMIT 1");
+        let before = vec![Some(Value::Int(1)), None, None, None, Some(Value::Null)];
+        let (condition, _) = row_condition(&t, &before).unwrap();
+        assert_eq!(condition, "`id`<=>1 AND CAST(`s` AS BINARY)<=>NULL");
+    }
+
+    #[test]
+    fn json_unsigned_integers_stay_unsigned() {
+        // JSON text would read 5 back as a signed INTEGER.
+        let j = Json::Object(vec![
+            ("u".into(), Json::UInt(5)),
+            (
+                "a".into(),
+                Json::Array(vec![Json::Int(-1), Json::UInt(u64::MAX)]),
+            ),
+        ]);
+        assert_eq!(
+            json_sql(&j).unwrap(),
+            "JSON_OBJECT(CONVERT(X'75' USING utf8mb4),CAST(CAST(5 AS UNSIGNED) AS JSON),\
+             CONVERT(X'61' USING utf8mb4),CAST(CONVERT(X'5B2D312C31383434363734343037333730393535313631355D' USING utf8mb4) AS JSON))"
+        );
+        // Above i64::MAX text reads back unsigned: text it stays.
+        assert_eq!(
+            json_sql(&Json::UInt(u64::MAX)).unwrap(),
+            "CAST(CONVERT(X'3138343436373434303733373039353531363135' USING utf8mb4) AS JSON)"
+        );
     }
 
     #[test]
