@@ -714,24 +714,10 @@ fn a_stop_point_before_the_start(f: Flavour) {
     );
 }
 
-/// One test per bad input and flavour, named `on_FLAVOUR::KIND`.
-macro_rules! on_flavour {
-    ($module:ident, $flavour:expr, [$($kind:ident),* $(,)?]) => {
-        mod $module {
-            use super::*;
-            $(
-                #[test]
-                fn $kind() {
-                    super::$kind($flavour)
-                }
-            )*
-        }
-    };
-}
-
+/// Every bad input, and those only some flavours have, for one flavour.
 macro_rules! bad_inputs {
     ($module:ident, $flavour:expr, [$($only:ident),* $(,)?]) => {
-        on_flavour!($module, $flavour, [
+        $crate::flavour_tests!($module, $flavour, [
             a_truncated_last_event,
             a_file_cut_inside_a_transaction,
             a_flipped_byte,

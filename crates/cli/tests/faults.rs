@@ -1,5 +1,6 @@
-//! Faults during `myreplay apply`, each against private MariaDB servers
-//! (issue 5): myreplay killed with SIGKILL at random moments, connections
+//! Faults during `myreplay apply` (issue 5), each against private servers
+//! of every flavour (issue 10: MariaDB 10.11, MariaDB 11.8, MySQL 9.7;
+//! modules `on_mariadb_10_11`, `on_mariadb_11_8`, `on_mysql_9_7`): myreplay killed with SIGKILL at random moments, connections
 //! cut by a TCP proxy, a target that refuses writes (read-only, a table
 //! full), rows locked by another session. Each ends with the target equal
 //! to the source after the last successful run, or with a clean stop that
@@ -11,6 +12,11 @@
 //! ```text
 //! MYREPLAY_FAULT_SEED=1234 cargo test -p myreplay-cli --test faults
 //! ```
+//!
+//! MySQL sources run with `gtid_mode=ON` (their transactions are named by
+//! GTID in the messages), except the full-table one: a MEMORY table written
+//! in a transaction with an InnoDB one is what `enforce_gtid_consistency`
+//! forbids, so that source runs with GTIDs off (anonymous transactions).
 
 mod common;
 #[path = "../../apply/tests/support/mod.rs"]
@@ -24,7 +30,7 @@ use std::time::{Duration, Instant};
 use common::{apply_as, apply_socket, stderr, transactions};
 use mysql::prelude::Queryable;
 use support::proxy::Proxy;
-use support::{assert_same_tables, PrivateMariaDb};
+use support::{assert_same_tables, Flavour, PrivateMariaDb};
 
 /// A small deterministic generator (splitmix64).
 struct Rng(u64);
@@ -148,12 +154,48 @@ const BANK_SCHEMA: &str = "CREATE DATABASE app; USE app;
 /// A source with the bank schema, `targets` snapshots of it taken before
 /// the workload (replay targets, binlog off), and the workload's binlogs.
 fn bank(
+    f: Flavour,
     accounts: usize,
     transfers: usize,
     targets: usize,
     target_options: &[&str],
 ) -> (PrivateMariaDb, Vec<PrivateMariaDb>, Vec<PathBuf>) {
-    bank_then(accounts, transfers, targets, target_options, "")
+    bank_then(f, accounts, transfers, targets, target_options, "")
+}
+
+/// MySQL with GTIDs on (9.7's default; MariaDB always has them), said
+/// explicitly.
+fn gtid_options(f: Flavour) -> Vec<&'static str> {
+    if f.is_mysql() {
+        vec!["--gtid-mode=ON", "--enforce-gtid-consistency=ON"]
+    } else {
+        vec![]
+    }
+}
+
+/// How a stop names a transaction of a source started with
+/// [`gtid_options`]: by its GTID (MariaDB `0-1-N`, MySQL `UUID:N`).
+fn names_a_transaction(f: Flavour, err: &str) -> bool {
+    if f.is_mysql() {
+        // `(transaction 3e11fa47-71ca-11e1-9e33-c80aa9429562:17)`
+        err.split("(transaction ").nth(1).is_some_and(|rest| {
+            let gtid = rest.split(')').next().unwrap_or("");
+            gtid.len() > 37 && gtid.as_bytes()[36] == b':'
+        })
+    } else {
+        err.contains("(transaction 0-1-")
+    }
+}
+
+/// Lets root connect over TCP from 127.0.0.1 (MySQL's root is
+/// `root@localhost` only; MariaDB's root there is reached already).
+fn root_over_tcp(target: &PrivateMariaDb) {
+    if target.flavour().is_mysql() {
+        target.exec(
+            "CREATE USER IF NOT EXISTS root@'127.0.0.1';
+             GRANT ALL ON *.* TO root@'127.0.0.1' WITH GRANT OPTION;",
+        );
+    }
 }
 
 /// A DDL after the transfers, and a change that uses it: once it commits,
@@ -163,13 +205,14 @@ const LEDGER_DDL: &str = "ALTER TABLE app.ledger ADD COLUMN note VARCHAR(20) NUL
 
 /// [`bank`], then `then` (SQL) on the source before its binlogs are closed.
 fn bank_then(
+    f: Flavour,
     accounts: usize,
     transfers: usize,
     targets: usize,
     target_options: &[&str],
     then: &str,
 ) -> (PrivateMariaDb, Vec<PrivateMariaDb>, Vec<PathBuf>) {
-    let mut source = PrivateMariaDb::start();
+    let mut source = PrivateMariaDb::start_flavour(f, &gtid_options(f));
     source.exec(BANK_SCHEMA);
     let mut options = vec!["--skip-log-bin"];
     options.extend_from_slice(target_options);
@@ -186,11 +229,10 @@ fn bank_then(
     (source, targets, files)
 }
 
-#[test]
-fn killed_with_sigkill_at_20_random_moments_and_run_again_it_ends_equal_to_the_source() {
+fn killed_with_sigkill_at_20_random_moments_and_run_again_it_ends_equal_to_the_source(f: Flavour) {
     let seed = seed("sigkill");
     let mut rng = Rng(seed);
-    let (source, targets, files) = bank(500, 10_000, 1, &[]);
+    let (source, targets, files) = bank(f, 500, 10_000, 1, &[]);
     let target = &targets[0];
     let total = transactions(&files);
     // Small units on two workers: many commits, so a kill lands between
@@ -279,11 +321,10 @@ fn killed_with_sigkill_at_20_random_moments_and_run_again_it_ends_equal_to_the_s
 /// checkpoint table says which units committed before the crash, the
 /// replay finishes on its own, equal to the source, one checkpoint row per
 /// transaction.
-#[test]
-fn the_target_server_killed_mid_run_and_started_again_the_replay_finishes_equal() {
+fn the_target_server_killed_mid_run_and_started_again_the_replay_finishes_equal(f: Flavour) {
     // The DDL comes after the crash: the control connection the crash cut
     // connects again to read the schema.
-    let (source, mut targets, files) = bank_then(500, 6_000, 1, &[], LEDGER_DDL);
+    let (source, mut targets, files) = bank_then(f, 500, 6_000, 1, &[], LEDGER_DDL);
     let target = &mut targets[0];
     let total = transactions(&files);
     let mut child = apply_socket(
@@ -323,13 +364,13 @@ fn the_target_server_killed_mid_run_and_started_again_the_replay_finishes_equal(
     a_rerun_applies_nothing(apply_socket(target, &files, &[]), total);
 }
 
-#[test]
-fn connections_cut_by_a_proxy_at_random_moments_the_replay_reconnects_and_ends_equal() {
+fn connections_cut_by_a_proxy_at_random_moments_the_replay_reconnects_and_ends_equal(f: Flavour) {
     let seed = seed("proxy");
     let mut rng = Rng(seed);
-    let (source, targets, files) = bank(300, 8_000, 1, &[]);
+    let (source, targets, files) = bank(f, 300, 8_000, 1, &[]);
     let target = &targets[0];
     let total = transactions(&files);
+    root_over_tcp(target);
     let proxy = Proxy::start(([127, 0, 0, 1], target.port()).into());
     let workers = 2;
     let port = proxy.port().to_string();
@@ -425,15 +466,24 @@ fn connections_cut_by_a_proxy_at_random_moments_the_replay_reconnects_and_ends_e
 /// read_only applies to it (root has READ_ONLY ADMIN and ignores it).
 const APPLIER: &str = "CREATE USER applier@localhost IDENTIFIED BY 'applier-pw';
      GRANT ALL ON app.* TO applier@localhost;
-     GRANT ALL ON myreplay.* TO applier@localhost;
-     GRANT BINLOG ADMIN, BINLOG REPLAY ON *.* TO applier@localhost;";
+     GRANT ALL ON myreplay.* TO applier@localhost;";
 
-#[test]
-fn a_read_only_target_is_refused_before_the_first_write_and_mid_run_stops_cleanly() {
-    let (source, targets, files) = bank(200, 3_000, 1, &[]);
+/// The global privileges of [`APPLIER`]: MariaDB's, or MySQL's dynamic ones
+/// (neither READ_ONLY ADMIN, nor CONNECTION_ADMIN, nor SUPER).
+fn applier_grants(f: Flavour) -> &'static str {
+    if f.is_mysql() {
+        "GRANT SESSION_VARIABLES_ADMIN, REPLICATION_APPLIER ON *.* TO applier@localhost;"
+    } else {
+        "GRANT BINLOG ADMIN, BINLOG REPLAY ON *.* TO applier@localhost;"
+    }
+}
+
+fn a_read_only_target_is_refused_before_the_first_write_and_mid_run_stops_cleanly(f: Flavour) {
+    let (source, targets, files) = bank(f, 200, 3_000, 1, &[]);
     let target = &targets[0];
     let total = transactions(&files);
     target.exec(APPLIER);
+    target.exec(applier_grants(f));
     let applier = |extra: &[&str]| {
         let mut c = apply_as(target, "applier", &files, extra);
         c.env("MYSQL_PWD", "applier-pw");
@@ -481,7 +531,7 @@ fn a_read_only_target_is_refused_before_the_first_write_and_mid_run_stops_cleanl
     assert!(
         err.contains("binlog.0")
             && err.contains("at offset")
-            && err.contains("(transaction 0-1-")
+            && names_a_transaction(f, &err)
             && err.contains("ERROR 1290")
             && err.contains("SET GLOBAL read_only = OFF")
             && err.contains("nothing of it was committed")
@@ -499,9 +549,8 @@ fn a_read_only_target_is_refused_before_the_first_write_and_mid_run_stops_cleanl
     a_rerun_applies_nothing(applier(&[]), total);
 }
 
-#[test]
-fn a_full_table_stops_cleanly_and_after_the_fix_the_same_command_finishes() {
-    full_table(&["--workers", "1", "--unit-transactions", "1"]);
+fn a_full_table_stops_cleanly_and_after_the_fix_the_same_command_finishes(f: Flavour) {
+    full_table(f, &["--workers", "1", "--unit-transactions", "1"]);
 }
 
 /// Regression: a MEMORY table is not transactional, so the rows a unit of
@@ -509,15 +558,21 @@ fn a_full_table_stops_cleanly_and_after_the_fix_the_same_command_finishes() {
 /// and the re-run stopped on a duplicate key. Transactions writing such a
 /// table now run in a unit of their own (a barrier), also after a
 /// statement made the table's keys unknown to the planner.
-#[test]
-fn a_full_table_with_units_of_several_transactions() {
-    full_table(&["--workers", "1"]);
+fn a_full_table_with_units_of_several_transactions(f: Flavour) {
+    full_table(f, &["--workers", "1"]);
 }
 
 /// A MEMORY table fills up on the target: a clean stop (exit 9) naming the
 /// transaction and what to do; after the fix the same command finishes.
-fn full_table(extra: &[&str]) {
-    let mut source = PrivateMariaDb::start();
+fn full_table(f: Flavour, extra: &[&str]) {
+    // GTIDs off on MySQL: enforce_gtid_consistency refuses a MEMORY table
+    // written in the transaction that writes an InnoDB one.
+    let options: &[&str] = if f.is_mysql() {
+        &["--gtid-mode=OFF", "--enforce-gtid-consistency=OFF"]
+    } else {
+        &[]
+    };
+    let mut source = PrivateMariaDb::start_flavour(f, options);
     // A MEMORY table: on the target (max_heap_table_size = 64 KiB at its
     // start) it holds a few hundred rows only.
     source.exec(
@@ -544,7 +599,11 @@ fn full_table(extra: &[&str]) {
     assert_eq!(out.status.code(), Some(9), "{err}");
     assert!(
         err.contains("binlog.0")
-            && err.contains("(transaction 0-1-")
+            && (if f.is_mysql() {
+                err.contains("(transaction without GTID)")
+            } else {
+                names_a_transaction(f, &err)
+            })
             && err.contains("ERROR 1114")
             && err.contains("is full")
             && err.contains("max_heap_table_size")
@@ -588,8 +647,11 @@ impl RowLock {
 /// Source and `targets` targets with innodb_lock_wait_timeout = 1: 300
 /// transactions, each updating rows 1 then 2 of `app.t`, then inserting
 /// its own row.
-fn lock_workload(targets: usize) -> (PrivateMariaDb, Vec<PrivateMariaDb>, Vec<PathBuf>) {
-    let mut source = PrivateMariaDb::start();
+fn lock_workload(
+    f: Flavour,
+    targets: usize,
+) -> (PrivateMariaDb, Vec<PrivateMariaDb>, Vec<PathBuf>) {
+    let mut source = PrivateMariaDb::start_flavour(f, &gtid_options(f));
     source.exec(
         "CREATE DATABASE app;
          CREATE TABLE app.t (id INT PRIMARY KEY, n BIGINT NOT NULL) ENGINE=InnoDB;
@@ -645,9 +707,8 @@ fn wait_for_lock_wait(db: &PrivateMariaDb, replay: &mut Child) {
     }
 }
 
-#[test]
-fn a_lock_held_for_a_while_is_waited_out_and_a_deadlock_is_retried() {
-    let (source, targets, files) = lock_workload(2);
+fn a_lock_held_for_a_while_is_waited_out_and_a_deadlock_is_retried(f: Flavour) {
+    let (source, targets, files) = lock_workload(f, 2);
     let total = transactions(&files);
     let extra = ["--workers", "1", "--unit-transactions", "1"];
 
@@ -678,11 +739,13 @@ fn a_lock_held_for_a_while_is_waited_out_and_a_deadlock_is_retried() {
     // session rolls back what it did.
     let target = &targets[1];
     let deadlocks = |db: &PrivateMariaDb| -> u64 {
-        let (_, n): (String, u64) = db
-            .conn()
-            .query_first("SHOW GLOBAL STATUS LIKE 'Innodb_deadlocks'")
-            .unwrap()
-            .unwrap();
+        // MySQL has no Innodb_deadlocks status: its InnoDB metric counts them.
+        let sql = if f.is_mysql() {
+            "SELECT 'lock_deadlocks', COUNT FROM information_schema.INNODB_METRICS WHERE NAME = 'lock_deadlocks'"
+        } else {
+            "SHOW GLOBAL STATUS LIKE 'Innodb_deadlocks'"
+        };
+        let (_, n): (String, u64) = db.conn().query_first(sql).unwrap().unwrap();
         n
     };
     let deadlocks_before = deadlocks(target);
@@ -716,9 +779,8 @@ fn a_lock_held_for_a_while_is_waited_out_and_a_deadlock_is_retried() {
     a_rerun_applies_nothing(apply_socket(target, &files, &[]), total);
 }
 
-#[test]
-fn a_lock_never_released_stops_cleanly_saying_it_was_retried() {
-    let (source, targets, files) = lock_workload(1);
+fn a_lock_never_released_stops_cleanly_saying_it_was_retried(f: Flavour) {
+    let (source, targets, files) = lock_workload(f, 1);
     let target = &targets[0];
     let total = transactions(&files);
     // Row 2 stays locked: every attempt times out after 1 s.
@@ -736,7 +798,7 @@ fn a_lock_never_released_stops_cleanly_saying_it_was_retried() {
     );
     assert!(
         err.contains("binlog.0")
-            && err.contains("(transaction 0-1-")
+            && names_a_transaction(f, &err)
             && err.contains("ERROR 1205")
             && err.contains("retried")
             && err.contains("INNODB_TRX")
@@ -756,14 +818,14 @@ fn a_lock_never_released_stops_cleanly_saying_it_was_retried() {
 /// sessions, and neither does a worker's first connection: a cut there
 /// stops the replay cleanly (exit 8, or 9 naming the unit), saying to run
 /// the same command, which then finishes.
-#[test]
-fn cuts_from_the_first_moment_and_across_a_ddl_stop_cleanly_and_a_rerun_finishes() {
+fn cuts_from_the_first_moment_and_across_a_ddl_stop_cleanly_and_a_rerun_finishes(f: Flavour) {
     let seed = seed("proxy-startup");
     let mut rng = Rng(seed);
     let then = format!("{LEDGER_DDL} UPDATE accounts SET balance = balance + 1 WHERE id < 50;");
-    let (source, targets, files) = bank_then(300, 2_000, 1, &[], &then);
+    let (source, targets, files) = bank_then(f, 300, 2_000, 1, &[], &then);
     let target = &targets[0];
     let total = transactions(&files);
+    root_over_tcp(target);
     let proxy = Proxy::start(([127, 0, 0, 1], target.port()).into());
     let port = proxy.port().to_string();
     let mut outcomes = vec![];
@@ -822,3 +884,28 @@ fn cuts_from_the_first_moment_and_across_a_ddl_stop_cleanly_and_a_rerun_finishes
     assert_same_tables(&source, target);
     a_rerun_applies_nothing(apply_socket(target, &files, &[]), total);
 }
+
+/// Every fault, for one flavour.
+macro_rules! faults {
+    ($module:ident, $flavour:expr) => {
+        $crate::flavour_tests!(
+            $module,
+            $flavour,
+            [
+                killed_with_sigkill_at_20_random_moments_and_run_again_it_ends_equal_to_the_source,
+                the_target_server_killed_mid_run_and_started_again_the_replay_finishes_equal,
+                connections_cut_by_a_proxy_at_random_moments_the_replay_reconnects_and_ends_equal,
+                a_read_only_target_is_refused_before_the_first_write_and_mid_run_stops_cleanly,
+                a_full_table_stops_cleanly_and_after_the_fix_the_same_command_finishes,
+                a_full_table_with_units_of_several_transactions,
+                a_lock_held_for_a_while_is_waited_out_and_a_deadlock_is_retried,
+                a_lock_never_released_stops_cleanly_saying_it_was_retried,
+                cuts_from_the_first_moment_and_across_a_ddl_stop_cleanly_and_a_rerun_finishes,
+            ]
+        );
+    };
+}
+
+faults!(on_mariadb_10_11, Flavour::MariaDb);
+faults!(on_mariadb_11_8, Flavour::MariaDb118);
+faults!(on_mysql_9_7, Flavour::MySql97);

@@ -199,3 +199,24 @@ fn ensure_root(which: &str) -> PathBuf {
         .to_string();
     PathBuf::from(path)
 }
+
+/// One `#[test]` per test function and flavour, in a module named after the
+/// flavour: `flavour_tests!(on_mysql_9_7, Flavour::MySql97, [a, b])` makes
+/// the tests `on_mysql_9_7::a` and `on_mysql_9_7::b`, calling
+/// `a(Flavour::MySql97)` and `b(Flavour::MySql97)` (so `cargo test
+/// on_mysql_9_7` runs one flavour's).
+#[macro_export]
+macro_rules! flavour_tests {
+    ($module:ident, $flavour:expr, [$($test:ident),* $(,)?]) => {
+        mod $module {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[test]
+                fn $test() {
+                    super::$test($flavour)
+                }
+            )*
+        }
+    };
+}
