@@ -12,7 +12,7 @@
 #   --rebuild      build the scenario again even when cached
 #
 # The scenario (cached in benches/data/mysql/<name>/, git-ignored): a private
-# MySQL 9.7 source (scripts/lib/mysql.sh: gtid_mode=ON, ROW, FULL images, its
+# MySQL 9.7 source (scripts/lib/server.sh: gtid_mode=ON, ROW, FULL images, its
 # defaults), a replication user, sysbench prepare (8 tables x 100k rows),
 # FLUSH BINARY LOGS, clean stop, a physical copy of the datadir (the
 # snapshot: a restored backup's state, auto.cnf left out), restart, the
@@ -33,8 +33,8 @@ cd "$ROOT"
 source scripts/lib/mariadb.sh
 # shellcheck source=scripts/lib/sid-root.sh
 source scripts/lib/sid-root.sh
-# shellcheck source=scripts/lib/mysql.sh
-source scripts/lib/mysql.sh
+# shellcheck source=scripts/lib/server.sh
+source scripts/lib/server.sh
 
 EVENTS=60000 RUNS=3 RAND=uniform REBUILD=0
 while (($#)); do
@@ -59,7 +59,7 @@ DATA=$ROOT/benches/data/mysql/$NAME
 SERVERS=bench-mysql-$$
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
-inside() { printf '%s\n' "${1#"$MYSQL_ROOT"}"; }
+inside() { server_path mysql-9.7 "$1"; }
 target_opts=(--skip-log-bin --server-id=2 --innodb-flush-log-at-trx-commit=1 --innodb-buffer-pool-size=512M)
 fingerprint() { mariadb_fingerprint "$1" sbtest | cut -f1-4; }
 
@@ -79,8 +79,8 @@ build_scenario() {
     rm -rf "$DATA"
     mkdir -p "$DATA"
     local src
-    src=$(mysql_dir "$SERVERS-build")
-    mysql_start "$src" --max-binlog-size=1G >/dev/null
+    src=$(server_dir mysql-9.7 "$SERVERS-build")
+    server_start mysql-9.7 "$src" --max-binlog-size=1G >/dev/null
     mariadb_client "$src" -e "CREATE DATABASE sbtest; CREATE USER repl@'%' IDENTIFIED BY 'repl-pw'; GRANT REPLICATION SLAVE ON *.* TO repl@'%'"
     local sb=(sysbench oltp_write_only --db-driver=mysql --mysql-socket="$src/sock" --mysql-user=root
         --mysql-password= --mysql-db=sbtest --tables=8 --table-size=100000)
@@ -90,7 +90,7 @@ build_scenario() {
     cp -a "$src/data" "$DATA/snapshot"
     rm -f "$DATA/snapshot/auto.cnf"
     mapfile -t before < <(mariadb_binlogs "$src")
-    mysql_start "$src" --max-binlog-size=1G >/dev/null
+    server_start mysql-9.7 "$src" --max-binlog-size=1G >/dev/null
     "${sb[@]}" --threads=8 --events="$EVENTS" --time=0 --rand-type="$RAND" --rand-seed=42 run >"$DATA/run.log"
     mariadb_client "$src" -e 'FLUSH BINARY LOGS'
     fingerprint "$src" >"$DATA/expected.tsv"
@@ -114,10 +114,10 @@ printf '  %d binlog file(s), %s bytes, %s transactions\n' "${#FILES[@]}" "$(cat 
 # A fresh target from the snapshot, started; prints its directory.
 new_target() {
     local d
-    d=$(mysql_dir "$SERVERS-$1")
+    d=$(server_dir mysql-9.7 "$SERVERS-$1")
     rm -rf "$d/data"
     cp -a "$DATA/snapshot" "$d/data"
-    mysql_start "$d" "${target_opts[@]}" "${@:2}" >/dev/null
+    server_start mysql-9.7 "$d" "${target_opts[@]}" "${@:2}" >/dev/null
     printf '%s\n' "$d"
 }
 
@@ -129,16 +129,16 @@ run_pipe() {
     done
     local t0
     t0=$(now)
-    mysql_tool mysqlbinlog "${files[@]}" | mysql_tool mysql -S "$(inside "$t/sock")" -uroot
+    server_tool mysql-9.7 mysqlbinlog "${files[@]}" | server_tool mysql-9.7 mysql -S "$(inside "$t/sock")" -uroot
     since "$t0"
 }
 
 run_replica() {
     local t=$1 p first
-    p=$(mysql_dir "$SERVERS-primary")
+    p=$(server_dir mysql-9.7 "$SERVERS-primary")
     rm -rf "$p/data"
     cp -a "$DATA/source" "$p/data"
-    mysql_start "$p" --read-only >/dev/null
+    server_start mysql-9.7 "$p" --read-only >/dev/null
     first=$(basename "${FILES[0]}")
     mariadb_client "$t" -e "CHANGE REPLICATION SOURCE TO SOURCE_HOST='127.0.0.1', SOURCE_PORT=$(<"$p/port"),
         SOURCE_USER='repl', SOURCE_PASSWORD='repl-pw', GET_SOURCE_PUBLIC_KEY=1,

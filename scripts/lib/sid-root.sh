@@ -15,7 +15,7 @@
 # is complete when its .complete marker exists and its server answers
 # --version; otherwise it is removed and built again. Servers are started
 # with `chroot ROOT mysqld ...` on directories under ROOT/srv (see
-# crates/apply/tests/support/server.rs); their sockets are reached from the
+# scripts/lib/server.sh and crates/apply/tests/support/flavour.rs); their sockets are reached from the
 # host through ROOT.
 
 _sid_log() { printf '[sid-root] %s\n' "$*" >&2; }
