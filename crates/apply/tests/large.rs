@@ -1,6 +1,6 @@
 //! Row statements and rows events larger than one `BINLOG` statement, and
-//! transactions larger than the stream threshold (on MariaDB 10.11, and
-//! some of them on MariaDB 11.8 and MySQL 9.7).
+//! transactions larger than the stream threshold, on MariaDB 10.11,
+//! MariaDB 11.8 and MySQL 9.7 (modules `on_FLAVOUR`).
 //!
 //! Regression: MariaDB silently ignores the rows of a row statement that is
 //! continued in a second `BINLOG` statement. Before the fix, a statement
@@ -70,43 +70,27 @@ fn replay(source: &mut PrivateMariaDb, limit: Option<usize>, path: ApplyPath) {
     assert_same_tables(source, &target);
 }
 
-#[test]
-fn on_mysql_9_7_a_row_statement_larger_than_one_binlog_statement_is_applied_whole() {
-    let mut source = PrivateMariaDb::start_flavour(Flavour::MySql97, &[]);
-    replay(&mut source, None, ApplyPath::Binlog);
-}
-
-#[test]
-fn on_mariadb_11_8_a_row_statement_larger_than_one_binlog_statement_is_applied_whole() {
-    let mut source = PrivateMariaDb::start_flavour(Flavour::MariaDb118, &[]);
-    replay(&mut source, None, ApplyPath::Binlog);
-}
-
-#[test]
-fn a_row_statement_larger_than_one_binlog_statement_is_applied_whole() {
+fn a_row_statement_larger_than_one_binlog_statement_is_applied_whole(f: Flavour) {
     // Default 8 KiB rows events: ~10 MB statements of many events, cut into
     // 4 MiB BINLOG statements that each end a row statement.
-    let mut source = PrivateMariaDb::start();
+    let mut source = PrivateMariaDb::start_flavour(f, &[]);
     replay(&mut source, None, ApplyPath::Binlog);
 }
 
-#[test]
-fn small_binlog_statements_cut_every_row_statement_many_times() {
-    let mut source = PrivateMariaDb::start();
+fn small_binlog_statements_cut_every_row_statement_many_times(f: Flavour) {
+    let mut source = PrivateMariaDb::start_flavour(f, &[]);
     replay(&mut source, Some(64 << 10), ApplyPath::Binlog);
 }
 
-#[test]
-fn a_rows_event_larger_than_a_binlog_statement_is_cut_at_row_boundaries() {
+fn a_rows_event_larger_than_a_binlog_statement_is_cut_at_row_boundaries(f: Flavour) {
     // Rows events of up to 64 MiB on the source: each statement is one or
     // two huge events, cut at row boundaries into 256 KiB pieces.
-    let mut source = PrivateMariaDb::start_with(&["--binlog-row-event-max-size=67108864"]);
+    let mut source = PrivateMariaDb::start_flavour(f, &["--binlog-row-event-max-size=67108864"]);
     replay(&mut source, Some(256 << 10), ApplyPath::Binlog);
 }
 
-#[test]
-fn the_sql_path_applies_the_same_large_statements() {
-    let mut source = PrivateMariaDb::start();
+fn the_sql_path_applies_the_same_large_statements(f: Flavour) {
+    let mut source = PrivateMariaDb::start_flavour(f, &[]);
     replay(&mut source, None, ApplyPath::Sql);
 }
 
@@ -136,32 +120,13 @@ fn mixed(source: &PrivateMariaDb) {
     }
 }
 
-fn mixed_source() -> (PrivateMariaDb, PrivateMariaDb, Vec<std::path::PathBuf>) {
-    mixed_source_on(Flavour::MariaDb)
-}
-
 fn mixed_source_on(flavour: Flavour) -> (PrivateMariaDb, PrivateMariaDb, Vec<std::path::PathBuf>) {
     let mut source = PrivateMariaDb::start_flavour(flavour, &[]);
     let (target, files) = scenario(&mut source, mixed);
     (source, target, files)
 }
 
-#[test]
-fn a_transaction_larger_than_the_stream_threshold_is_applied_while_read() {
-    streamed_on(Flavour::MariaDb);
-}
-
-#[test]
-fn on_mysql_9_7_a_transaction_larger_than_the_stream_threshold_is_applied_while_read() {
-    streamed_on(Flavour::MySql97);
-}
-
-#[test]
-fn on_mariadb_11_8_a_transaction_larger_than_the_stream_threshold_is_applied_while_read() {
-    streamed_on(Flavour::MariaDb118);
-}
-
-fn streamed_on(flavour: Flavour) {
+fn a_transaction_larger_than_the_stream_threshold_is_applied_while_read(flavour: Flavour) {
     let (source, target, files) = mixed_source_on(flavour);
     let mut r = Replay::new(files.clone(), target.options());
     r.workers = 4;
@@ -179,9 +144,8 @@ fn streamed_on(flavour: Flavour) {
     assert_same_tables(&source, &target);
 }
 
-#[test]
-fn a_streamed_transaction_that_fails_leaves_nothing_and_resumes() {
-    let (source, target, files) = mixed_source();
+fn a_streamed_transaction_that_fails_leaves_nothing_and_resumes(f: Flavour) {
+    let (source, target, files) = mixed_source_on(f);
     // A row on the target the large transaction will collide with.
     target.exec("INSERT INTO big.t VALUES (39999, 'in the way', 0)");
     let mut r = Replay::new(files, target.options());
@@ -208,3 +172,24 @@ fn a_streamed_transaction_that_fails_leaves_nothing_and_resumes() {
     assert_eq!(report.transactions_streamed, 1);
     assert_same_tables(&source, &target);
 }
+
+macro_rules! large {
+    ($module:ident, $flavour:expr) => {
+        $crate::flavour_tests!(
+            $module,
+            $flavour,
+            [
+                a_row_statement_larger_than_one_binlog_statement_is_applied_whole,
+                small_binlog_statements_cut_every_row_statement_many_times,
+                a_rows_event_larger_than_a_binlog_statement_is_cut_at_row_boundaries,
+                the_sql_path_applies_the_same_large_statements,
+                a_transaction_larger_than_the_stream_threshold_is_applied_while_read,
+                a_streamed_transaction_that_fails_leaves_nothing_and_resumes,
+            ]
+        );
+    };
+}
+
+large!(on_mariadb_10_11, Flavour::MariaDb);
+large!(on_mariadb_11_8, Flavour::MariaDb118);
+large!(on_mysql_9_7, Flavour::MySql97);
