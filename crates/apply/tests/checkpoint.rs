@@ -3,17 +3,19 @@
 //! name with a backslash, recorded after a statement run under
 //! NO_BACKSLASH_ESCAPES, was stored with the backslash doubled, so the
 //! next run did not recognise the transaction as applied and ran it again.
+//! On MariaDB 10.11, MariaDB 11.8 and MySQL 9.7 (modules `on_FLAVOUR`).
 
 mod support;
 
 use std::sync::atomic::AtomicBool;
 
 use myreplay_apply::Replay;
-use support::{assert_same_tables, PrivateMariaDb};
+use support::{assert_same_tables, Flavour, PrivateMariaDb};
 
-#[test]
-fn a_file_name_with_a_backslash_and_unicode_is_recognised_after_statements_in_any_session() {
-    let mut source = PrivateMariaDb::start();
+fn a_file_name_with_a_backslash_and_unicode_is_recognised_after_statements_in_any_session(
+    f: Flavour,
+) {
+    let mut source = PrivateMariaDb::start_flavour(f, &[]);
     source.exec("CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY, v VARCHAR(20)) ENGINE=InnoDB;");
     let target = source.snapshot(&["--skip-log-bin"]);
     let before = source.binlogs().len();
@@ -53,3 +55,19 @@ fn a_file_name_with_a_backslash_and_unicode_is_recognised_after_statements_in_an
     assert_eq!(again.transactions_skipped, 3);
     assert_same_tables(&source, &target);
 }
+
+flavour_tests!(
+    on_mariadb_10_11,
+    Flavour::MariaDb,
+    [a_file_name_with_a_backslash_and_unicode_is_recognised_after_statements_in_any_session]
+);
+flavour_tests!(
+    on_mariadb_11_8,
+    Flavour::MariaDb118,
+    [a_file_name_with_a_backslash_and_unicode_is_recognised_after_statements_in_any_session]
+);
+flavour_tests!(
+    on_mysql_9_7,
+    Flavour::MySql97,
+    [a_file_name_with_a_backslash_and_unicode_is_recognised_after_statements_in_any_session]
+);

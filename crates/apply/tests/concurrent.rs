@@ -3,7 +3,8 @@
 //! changes, deletes and re-inserts, cascading deletes, a key-less table,
 //! rollbacks); whatever commits is in the binlog in commit order. The binlogs
 //! are replayed with 8 workers on both apply paths; every table must equal
-//! the source's.
+//! the source's. On MariaDB 10.11, MariaDB 11.8 and MySQL 9.7 (modules
+//! `on_FLAVOUR`).
 
 mod support;
 
@@ -11,7 +12,7 @@ use std::sync::atomic::AtomicBool;
 
 use myreplay_apply::{ApplyPath, Replay};
 use mysql::prelude::Queryable;
-use support::{assert_same_tables, PrivateMariaDb};
+use support::{assert_same_tables, Flavour, PrivateMariaDb};
 
 /// A small deterministic generator (xorshift), seeded per thread.
 struct Rng(u64);
@@ -57,9 +58,8 @@ fn random_transaction(r: &mut Rng) -> String {
     sql
 }
 
-#[test]
-fn concurrent_random_workloads_replay_equal_on_both_paths() {
-    let mut source = PrivateMariaDb::start();
+fn concurrent_random_workloads_replay_equal_on_both_paths(f: Flavour) {
+    let mut source = PrivateMariaDb::start_flavour(f, &[]);
     let mut schema = String::from(
         "CREATE DATABASE shop;
          CREATE TABLE shop.users (id INT PRIMARY KEY, email VARCHAR(40) NOT NULL, name VARCHAR(20), UNIQUE KEY (email)) ENGINE=InnoDB;
@@ -119,3 +119,19 @@ fn concurrent_random_workloads_replay_equal_on_both_paths() {
     }
     let _ = source.conn().query_drop("SELECT 1");
 }
+
+flavour_tests!(
+    on_mariadb_10_11,
+    Flavour::MariaDb,
+    [concurrent_random_workloads_replay_equal_on_both_paths]
+);
+flavour_tests!(
+    on_mariadb_11_8,
+    Flavour::MariaDb118,
+    [concurrent_random_workloads_replay_equal_on_both_paths]
+);
+flavour_tests!(
+    on_mysql_9_7,
+    Flavour::MySql97,
+    [concurrent_random_workloads_replay_equal_on_both_paths]
+);
