@@ -1,4 +1,5 @@
-//! `load_schema` against a private MariaDB: every field of the model.
+//! `load_schema` against a private server of every flavour (MariaDB 10.11,
+//! MariaDB 11.8, MySQL 9.7; modules `on_FLAVOUR`): every field of the model.
 
 mod support;
 
@@ -8,7 +9,7 @@ use myreplay_apply::load_schema;
 use myreplay_apply::plan::{
     Collation, FkAction, ForeignKey, Index, IndexPart, Schema, Table, TableName,
 };
-use support::PrivateMariaDb;
+use support::{Flavour, PrivateMariaDb};
 
 const SETUP: &str = r"
 CREATE DATABASE other;
@@ -71,6 +72,18 @@ CREATE TRIGGER shop.audited_bu BEFORE UPDATE ON shop.audited
 CREATE VIEW shop.item_ids AS SELECT id FROM shop.items;
 ";
 
+/// [`SETUP`] on a server of `f`: MySQL has no `utf8mb4_nopad_bin`; its
+/// `utf8mb4_0900_bin` is the same kind of collation (exact, NO PAD).
+fn setup(f: Flavour) -> PrivateMariaDb {
+    let db = PrivateMariaDb::start_flavour(f, &[]);
+    if f.is_mysql() {
+        db.exec(&SETUP.replace("utf8mb4_nopad_bin", "utf8mb4_0900_bin"));
+    } else {
+        db.exec(SETUP);
+    }
+    db
+}
+
 fn name(db: &str, t: &str) -> TableName {
     TableName::new(db, t)
 }
@@ -109,10 +122,8 @@ const BIN: Collation = Collation::Exact { pad_space: true };
 const NOPAD_BIN: Collation = Collation::Exact { pad_space: false };
 const BINARY: Collation = Collation::Binary;
 
-#[test]
-fn loads_every_field() {
-    let db = PrivateMariaDb::start();
-    db.exec(SETUP);
+fn loads_every_field(f: Flavour) {
+    let db = setup(f);
     let mut conn = db.conn();
     let schema = load_schema(&mut conn, &["shop".to_string()]).expect("load_schema");
 
@@ -179,14 +190,21 @@ fn loads_every_field() {
     );
     assert!(items.has_usable_key());
     assert!(!items.has_triggers);
+    // No action given: MariaDB reports RESTRICT, MySQL NO ACTION (the same
+    // thing in InnoDB: neither cascades).
+    let unspecified = if f.is_mysql() {
+        FkAction::NoAction
+    } else {
+        FkAction::Restrict
+    };
     let fk_country = ForeignKey {
         name: "fk_country".into(),
         child: name("shop", "items"),
         child_columns: vec![2],
         parent: name("other", "countries"),
         parent_columns: vec![0],
-        on_delete: FkAction::Restrict,
-        on_update: FkAction::Restrict,
+        on_delete: unspecified,
+        on_update: unspecified,
     };
     assert_eq!(items.foreign_keys, std::slice::from_ref(&fk_country));
 
@@ -289,10 +307,8 @@ fn loads_every_field() {
     }
 }
 
-#[test]
-fn empty_list_means_every_non_system_database() {
-    let db = PrivateMariaDb::start();
-    db.exec(SETUP);
+fn empty_list_means_every_non_system_database(f: Flavour) {
+    let db = setup(f);
     let mut conn = db.conn();
     let schema = load_schema(&mut conn, &[]).expect("load_schema");
     let names = sorted_names(&schema);
@@ -315,3 +331,20 @@ fn empty_list_means_every_non_system_database() {
         load_schema(&mut conn, &["SHOP".to_string(), "nope".to_string()]).expect("load_schema");
     assert!(none.is_empty(), "{:?}", sorted_names(&none));
 }
+
+macro_rules! schema_loader {
+    ($module:ident, $flavour:expr) => {
+        $crate::flavour_tests!(
+            $module,
+            $flavour,
+            [
+                loads_every_field,
+                empty_list_means_every_non_system_database,
+            ]
+        );
+    };
+}
+
+schema_loader!(on_mariadb_10_11, Flavour::MariaDb);
+schema_loader!(on_mariadb_11_8, Flavour::MariaDb118);
+schema_loader!(on_mysql_9_7, Flavour::MySql97);
