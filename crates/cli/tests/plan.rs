@@ -1,4 +1,5 @@
-//! `myreplay plan` on binlogs a private MariaDB writes, offline and with the
+//! `myreplay plan` on binlogs a private server writes (MariaDB 10.11, MariaDB
+//! 11.8, MySQL 9.7; modules `on_FLAVOUR`), offline and with the
 //! exact keys read from that server.
 
 #[path = "../../apply/tests/support/mod.rs"]
@@ -6,7 +7,7 @@ mod support;
 
 use std::process::Command;
 
-use support::PrivateMariaDb;
+use support::{Flavour, PrivateMariaDb};
 
 fn plan(args: &[&str], binlogs: &[std::path::PathBuf]) -> serde_json::Value {
     let out = Command::new(env!("CARGO_BIN_EXE_myreplay"))
@@ -24,9 +25,8 @@ fn plan(args: &[&str], binlogs: &[std::path::PathBuf]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-#[test]
-fn plan_offline_and_with_the_servers_keys() {
-    let db = PrivateMariaDb::start();
+fn plan_offline_and_with_the_servers_keys(f: Flavour) {
+    let db = PrivateMariaDb::start_flavour(f, &[]);
     db.exec(
         "CREATE DATABASE shop;
          USE shop;
@@ -111,3 +111,19 @@ fn plan_offline_and_with_the_servers_keys() {
     assert!(speedup(&offline, "8") < speedup(&online, "8"));
     assert!(online["critical_path"].as_u64().unwrap() < offline["critical_path"].as_u64().unwrap());
 }
+
+flavour_tests!(
+    on_mariadb_10_11,
+    Flavour::MariaDb,
+    [plan_offline_and_with_the_servers_keys]
+);
+flavour_tests!(
+    on_mariadb_11_8,
+    Flavour::MariaDb118,
+    [plan_offline_and_with_the_servers_keys]
+);
+flavour_tests!(
+    on_mysql_9_7,
+    Flavour::MySql97,
+    [plan_offline_and_with_the_servers_keys]
+);
