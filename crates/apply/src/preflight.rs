@@ -67,6 +67,7 @@ pub fn preflight(
             "preflight: SET SESSION sql_log_bin = 0 (the apply sessions must not write the target's binlog; grant SUPER or BINLOG ADMIN, or pass --log-bin)"
         }))?;
     }
+    crate::target::no_annotations(conn, mysql)?;
     let mut source_server_version = String::new();
     if let Some(path) = first_file {
         let mut reader = EventReader::open(path, ReaderOptions::default()).map_err(|e| {

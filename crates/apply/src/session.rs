@@ -544,6 +544,10 @@ fn can_batch(txns: &[&TxnWork]) -> bool {
 /// Opens a connection set up for applying.
 fn connect(options: &ConnectOptions, log_bin: bool) -> Result<Conn, ApplyError> {
     let mut conn = options.conn()?;
+    // Also without log_bin: a Galera cluster replicates the annotations in
+    // its write sets even when this node's binlog is off for the session.
+    let mysql = crate::target::is_mysql(&mut conn)?;
+    crate::target::no_annotations(&mut conn, mysql)?;
     if !log_bin {
         conn.query_drop("SET SESSION sql_log_bin = 0")
             .map_err(ApplyError::query("turning off binary logging for the apply session (SET SESSION sql_log_bin = 0; needs SUPER or BINLOG ADMIN on MariaDB, SESSION_VARIABLES_ADMIN on MySQL; or pass --log-bin)"))?;

@@ -80,6 +80,38 @@ pub fn automatic_gtid_next(conn: &mut impl Queryable) -> Result<(), ApplyError> 
         ))
 }
 
+/// Turns off, for the session, the annotations the server would write into
+/// its binlog before each row-event group with the text of the statement
+/// that made it (MariaDB's ANNOTATE_ROWS, `binlog_annotate_row_events`, on
+/// by default; MySQL's ROWS_QUERY, `binlog_rows_query_log_events`). For an
+/// apply session that text is myreplay's own: a `BINLOG '...'` statement
+/// (the base64 of a whole unit, copied before every row-event group of it:
+/// a target binlog growing with the square of the unit) or a generated
+/// statement, never the source's. The source's own annotation cannot be
+/// carried: a `BINLOG` statement refuses an ANNOTATE_ROWS event (ERROR 1730,
+/// "Only Format_description_log_event and row events are allowed"), and no
+/// session variable sets the text. So the target's binlog has none.
+///
+/// Nothing is set (no privilege needed) when the session does not annotate.
+pub fn no_annotations(conn: &mut impl Queryable, mysql: bool) -> Result<(), ApplyError> {
+    let variable = if mysql {
+        "binlog_rows_query_log_events"
+    } else {
+        "binlog_annotate_row_events"
+    };
+    let on: Option<u8> = conn
+        .query_first(format!("SELECT @@session.{variable}"))
+        .map_err(ApplyError::query(format!("reading @@session.{variable}")))?;
+    if on.unwrap_or(0) == 0 {
+        return Ok(());
+    }
+    conn.query_drop(format!("SET SESSION {variable} = 0")).map_err(ApplyError::query(if mysql {
+        "SET SESSION binlog_rows_query_log_events = 0 (keeps myreplay's statements out of the target's binlog; needs SESSION_VARIABLES_ADMIN or SYSTEM_VARIABLES_ADMIN)"
+    } else {
+        "SET SESSION binlog_annotate_row_events = 0 (keeps the BINLOG statements' text out of the target's binlog; needs SUPER or BINLOG ADMIN)"
+    }))
+}
+
 /// The character set of each collation id above 255 a statement's context
 /// names, asked of the target once per id.
 #[derive(Debug, Default)]

@@ -1,0 +1,147 @@
+//! The target's own binlog after `myreplay apply --log-bin` (issue 11): about
+//! the size of what was replayed, with no annotation carrying myreplay's
+//! statements. Regression: with MariaDB's `binlog_annotate_row_events=ON`
+//! (its default) every row-event group of a unit was preceded by an
+//! ANNOTATE_ROWS event holding the whole `BINLOG '...'` statement of the
+//! unit: 8 GB of target binlog for 23 MB of source binlog. MySQL writes the
+//! same kind of copy (ROWS_QUERY) under `binlog_rows_query_log_events=ON`,
+//! which its targets here run with. On MariaDB 10.11, MariaDB 11.8 and MySQL
+//! 9.7, on both apply paths.
+
+mod common;
+#[path = "../../apply/tests/support/mod.rs"]
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{apply_socket, stderr};
+use support::{assert_same_tables, Flavour, PrivateMariaDb};
+
+/// Events (offset, end, type) of the files, in order, from `myreplay events`.
+fn events(files: &[PathBuf]) -> Vec<(String, u64, u64, String)> {
+    let out = Command::new(env!("CARGO_BIN_EXE_myreplay"))
+        .args(["events", "--json"])
+        .args(files)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let e: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                e["file"].as_str().unwrap().to_string(),
+                e["offset"].as_u64().unwrap(),
+                e["end"].as_u64().unwrap(),
+                e["type"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Bytes of the events that belong to transactions (everything but the
+/// files' own header and rotation events).
+fn transaction_bytes(events: &[(String, u64, u64, String)]) -> u64 {
+    const FILE_EVENTS: [&str; 6] = [
+        "FORMAT_DESCRIPTION",
+        "GTID_LIST",
+        "BINLOG_CHECKPOINT",
+        "PREVIOUS_GTIDS",
+        "ROTATE",
+        "STOP",
+    ];
+    events
+        .iter()
+        .filter(|e| !FILE_EVENTS.contains(&e.3.as_str()))
+        .map(|e| e.2 - e.1)
+        .sum()
+}
+
+/// The target's binlog files from `file` on.
+fn binlogs_from(target: &PrivateMariaDb, file: &Path) -> Vec<PathBuf> {
+    let all = target.binlogs();
+    let at = all
+        .iter()
+        .position(|f| f.file_name() == file.file_name())
+        .unwrap_or_else(|| panic!("{} not in {all:?}", file.display()));
+    all[at..].to_vec()
+}
+
+fn a_replay_writes_a_target_binlog_about_the_size_of_its_input(f: Flavour) {
+    let mut source = PrivateMariaDb::start_flavour(f, &[]);
+    source.exec(
+        "CREATE DATABASE app;
+         CREATE TABLE app.t (id INT PRIMARY KEY, k VARCHAR(20) NOT NULL, n INT NOT NULL, UNIQUE KEY (k)) ENGINE=InnoDB;",
+    );
+    // Annotations on, as MariaDB has them by default (MySQL: asked for).
+    let annotating: &[&str] = if f.is_mysql() {
+        &["--binlog-rows-query-log-events=ON"]
+    } else {
+        &["--binlog-annotate-row-events=ON"]
+    };
+    let targets = [source.snapshot(annotating), source.snapshot(annotating)];
+    let before = source.binlogs().len();
+    let mut sql = String::from("USE app;");
+    for i in 0..3000 {
+        sql += &format!(
+            "BEGIN; INSERT INTO t VALUES ({i}, 'k{i}', {i}); UPDATE t SET n = n + 1 WHERE id = {}; COMMIT;",
+            i / 2
+        );
+    }
+    source.exec(&sql);
+    source.exec("FLUSH BINARY LOGS");
+    let files = source.binlogs_since(before);
+    let input = transaction_bytes(&events(&files));
+
+    for (target, path) in targets.iter().zip(["binlog", "sql"]) {
+        let (file, _, _) = target.binlog_status();
+        let out = apply_socket(
+            target,
+            &files,
+            &["--log-bin", "--apply", path, "--workers", "2"],
+        )
+        .output()
+        .unwrap();
+        assert!(out.status.success(), "--apply {path}: {}", stderr(&out));
+        target.exec("FLUSH BINARY LOGS");
+        let written = events(&binlogs_from(target, &file));
+        let annotations: Vec<_> = written
+            .iter()
+            .filter(|e| e.3 == "ANNOTATE_ROWS" || e.3 == "ROWS_QUERY")
+            .collect();
+        assert!(
+            annotations.is_empty(),
+            "--apply {path}: {} annotations in the target's binlog, the first {:?}",
+            annotations.len(),
+            annotations.first()
+        );
+        let output = transaction_bytes(&written);
+        eprintln!(
+            "{} --apply {path}: {input} bytes of transactions replayed, {output} written to the target's binlog ({:.2}x)",
+            f.name(),
+            output as f64 / input as f64
+        );
+        assert!(
+            output * 10 <= input * 12,
+            "--apply {path}: the target's binlog holds {output} bytes for {input} replayed"
+        );
+        assert_same_tables(&source, target);
+    }
+}
+
+flavour_tests!(
+    on_mariadb_10_11,
+    Flavour::MariaDb,
+    [a_replay_writes_a_target_binlog_about_the_size_of_its_input]
+);
+flavour_tests!(
+    on_mariadb_11_8,
+    Flavour::MariaDb118,
+    [a_replay_writes_a_target_binlog_about_the_size_of_its_input]
+);
+flavour_tests!(
+    on_mysql_9_7,
+    Flavour::MySql97,
+    [a_replay_writes_a_target_binlog_about_the_size_of_its_input]
+);
