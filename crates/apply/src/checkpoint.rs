@@ -112,6 +112,26 @@ impl CheckpointTable {
         )
     }
 
+    /// The query counting how many of `txns` were applied (a locking read,
+    /// as [`CheckpointTable::lookup_sql`]).
+    pub fn count_sql(&self, txns: &[&TxnWork]) -> String {
+        let keys: Vec<String> = txns
+            .iter()
+            .map(|t| {
+                format!(
+                    "({},{})",
+                    text_literal(&file_key(&t.summary.start.file)),
+                    t.summary.start.offset
+                )
+            })
+            .collect();
+        format!(
+            "SELECT COUNT(*) FROM {} WHERE (source_file, source_offset) IN ({}) LOCK IN SHARE MODE",
+            self.qualified(),
+            keys.join(",")
+        )
+    }
+
     /// The statement recording `txns` as applied (run inside their transaction).
     pub fn record_sql(&self, txns: &[&TxnWork]) -> String {
         let mut sql = format!(

@@ -44,6 +44,12 @@ pub enum ApplyError {
     /// the BINLOG-statement path...).
     #[error("{0}")]
     Incompatible(String),
+
+    /// Another replay holds the target's lock for this checkpoint table
+    /// (see [`crate::run_lock`]): refused before anything is written, or
+    /// the lock was lost to another run mid-replay.
+    #[error("{0}")]
+    Busy(String),
 }
 
 impl ApplyError {

@@ -350,6 +350,10 @@ impl Replay {
         if !checked.source_server_version.is_empty() && source_mariadb != checked.mariadb {
             crate::preflight::check_statement_contexts(&self.target, &self.files, self.stream)?;
         }
+        // One replay per checkpoint table: taken before the first write,
+        // held to the end of the run.
+        let galera = crate::target::is_galera(&mut control)?;
+        let lock = crate::run_lock::RunLock::acquire(&self.target, &self.checkpoint, galera)?;
         self.checkpoint.create(&mut control)?;
         let applied: HashSet<(String, u64)> = self.checkpoint.load(&mut control)?;
         let schema = load_schema(&mut control, &[])?;
@@ -534,6 +538,11 @@ impl Replay {
             }
             if cancel.load(Ordering::Relaxed) {
                 cancelled = true;
+            }
+            if failure.is_none() {
+                if let Some(why) = lock.lost() {
+                    failure = Some(ApplyError::Busy(why).into());
+                }
             }
             // Hand out what may run.
             while running < workers && failure.is_none() && !cancelled {

@@ -166,6 +166,27 @@ impl Session {
                     std::thread::sleep(backoff);
                     backoff *= 2;
                     attempt += 1;
+                    // Before running it again: did the unit's transactions
+                    // commit meanwhile (another run, or a certification
+                    // failure reported after a commit elsewhere)?
+                    match self.committed_count(txns) {
+                        Ok(0) => {}
+                        Ok(n) if n == txns.len() => return Ok(()),
+                        Ok(n) => {
+                            return Err(UnitError {
+                                txn: None,
+                                source: ApplyError::Unexpected {
+                                    doing: "checking the checkpoint table before retrying a unit".into(),
+                                    reason: format!(
+                                        "{n} of the unit's {} transactions were committed by another run meanwhile (after: {}); another replay is writing this target: stop it, then run the same command",
+                                        txns.len(),
+                                        e.source
+                                    ),
+                                },
+                            })
+                        }
+                        Err(source) => return Err(UnitError { txn: None, source }),
+                    }
                 }
             }
         }
@@ -187,6 +208,17 @@ impl Session {
                 "checking the checkpoint table after reconnecting",
             ))?;
         Ok(n.unwrap_or(0) > 0)
+    }
+
+    /// How many of `txns` the checkpoint table records.
+    fn committed_count(&mut self, txns: &[&TxnWork]) -> Result<usize, ApplyError> {
+        let n: Option<u64> = self
+            .conn
+            .query_first(self.checkpoint.count_sql(txns))
+            .map_err(ApplyError::query(
+                "checking the checkpoint table before retrying a unit",
+            ))?;
+        Ok(n.unwrap_or(0) as usize)
     }
 
     fn apply_once(&mut self, txns: &[&TxnWork], batched: bool) -> Result<(), UnitError> {

@@ -68,6 +68,15 @@ pub fn is_mysql(conn: &mut impl Queryable) -> Result<bool, ApplyError> {
     Ok(!version.contains("MariaDB"))
 }
 
+/// Whether the target is a node of a Galera cluster (`wsrep_on`; MySQL and
+/// MariaDB without the provider have it off or not at all).
+pub fn is_galera(conn: &mut impl Queryable) -> Result<bool, ApplyError> {
+    let row: Option<(String, String)> = conn
+        .query_first("SHOW GLOBAL VARIABLES LIKE 'wsrep_on'")
+        .map_err(ApplyError::query("reading wsrep_on"))?;
+    Ok(row.is_some_and(|(_, v)| v.eq_ignore_ascii_case("ON")))
+}
+
 /// MySQL: a `BINLOG` statement holding a FORMAT_DESCRIPTION sets the
 /// session's GTID_NEXT to NOT_YET_DETERMINED, and the next statement that
 /// is not a GTID event then runs as ANONYMOUS, which a target with

@@ -30,6 +30,9 @@ pub const START: i32 = 10;
 /// The backup's metadata cannot be used: not a backup, an unfinished dump,
 /// no binlog coordinates recorded, unreadable lines.
 pub const BACKUP: i32 = 11;
+/// Another replay holds the target's lock for the checkpoint table: refused
+/// before anything was written (or the lock was lost to it mid-run).
+pub const BUSY: i32 = 12;
 /// Interrupted; run the same command to resume.
 pub const CANCELLED: i32 = 130;
 
@@ -85,6 +88,7 @@ pub fn report(result: anyhow::Result<()>) -> i32 {
         match a {
             myreplay_apply::ApplyError::Options(_)
             | myreplay_apply::ApplyError::Incompatible(_) => USAGE,
+            myreplay_apply::ApplyError::Busy(_) => BUSY,
             _ => SERVER,
         }
     } else if let Some(r) = e.downcast_ref::<myreplay_apply::ReplayError>() {
@@ -95,6 +99,11 @@ pub fn report(result: anyhow::Result<()>) -> i32 {
                 if matches!(**t, myreplay_apply::ApplyError::Incompatible(_)) =>
             {
                 USAGE
+            }
+            myreplay_apply::ReplayError::Target(t)
+                if matches!(**t, myreplay_apply::ApplyError::Busy(_)) =>
+            {
+                BUSY
             }
             myreplay_apply::ReplayError::Target(_) => SERVER,
             myreplay_apply::ReplayError::Apply { .. } => APPLY,
