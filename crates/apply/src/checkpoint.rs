@@ -61,11 +61,15 @@ impl CheckpointTable {
     /// which `--preserve-gtids` must not); with `--log-bin`, the checkpoint
     /// rows are logged with the data they cover, so a replica of the target
     /// needs the table too (create it there, or filter its database out).
-    pub fn create(&self, conn: &mut impl Queryable) -> Result<(), ApplyError> {
-        conn.query_drop("SET SESSION sql_log_bin = 0")
-            .map_err(ApplyError::query(
-            "creating the checkpoint table without binary logging (needs SUPER or BINLOG ADMIN)",
-        ))?;
+    /// `logged` (a Galera cluster, whose nodes all apply the DDL whatever
+    /// the session's sql_log_bin): written to the binlog like the rest.
+    pub fn create(&self, conn: &mut impl Queryable, logged: bool) -> Result<(), ApplyError> {
+        if !logged {
+            conn.query_drop("SET SESSION sql_log_bin = 0")
+                .map_err(ApplyError::query(
+                    "creating the checkpoint table without binary logging (needs SUPER or BINLOG ADMIN)",
+                ))?;
+        }
         let sql = format!(
             "CREATE DATABASE IF NOT EXISTS `{}`; CREATE TABLE IF NOT EXISTS {} (
                source_file VARCHAR(255) NOT NULL,

@@ -110,6 +110,16 @@ pub fn hint(e: &mysql::Error) -> Option<&'static str> {
              ALTER TABLE ... ENGINE=MEMORY); otherwise free disk space or let the tablespace grow \
              (innodb_data_file_path ...:autoextend); then run the same command",
         ),
+        // A Galera cluster's write-set limits, for one source transaction
+        // (a unit of several is split first).
+        1180 | 1105
+            if m.message.contains("wsrep_max_ws_rows") || m.message.contains("writeset size") =>
+        {
+            Some(
+                "the transaction is larger than the cluster's write-set limits: raise wsrep_max_ws_rows / wsrep_max_ws_size \
+                 on every node (SET GLOBAL ..., and in their option files), then run the same command",
+            )
+        }
         // ER_LOCK_WAIT_TIMEOUT: only reported after the retries.
         1205 => Some(
             "myreplay retried the unit with backoff and the lock was still held: another session on the target holds \

@@ -23,6 +23,7 @@ pub mod checkpoint;
 pub mod connect;
 pub mod error;
 pub mod filter;
+pub mod galera;
 pub mod preflight;
 pub mod replay;
 pub mod row_apply;

@@ -16,6 +16,8 @@ pub struct Preflight {
     pub target_log_bin: bool,
     /// The server of the first binlog file.
     pub source_server_version: String,
+    /// The cluster the target is a node of (Galera), if it is one.
+    pub cluster: Option<crate::galera::Cluster>,
 }
 
 /// Runs the checks on `conn` (a session like the workers'): the server
@@ -104,7 +106,9 @@ pub fn preflight(
             }
         }
     }
+    let cluster = crate::galera::Cluster::read(conn)?;
     Ok(Preflight {
+        cluster,
         mariadb: !mysql,
         server_version,
         target_log_bin: target_log_bin != 0,

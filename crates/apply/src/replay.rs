@@ -145,6 +145,10 @@ pub struct Report {
     pub units: u64,
     /// Transactions above the stream threshold, applied while read.
     pub transactions_streamed: u64,
+    /// Units a cluster refused as over its write-set limits, split and
+    /// committed in parts (raise `wsrep_max_ws_rows` / `wsrep_max_ws_size`,
+    /// or lower `--unit-transactions`, to avoid it).
+    pub units_split: u64,
     pub bytes: u64,
     pub seconds: f64,
     pub last_applied: Option<LastApplied>,
@@ -339,6 +343,22 @@ impl Replay {
             myreplay_binlog::EventReader::open(first, self.stream.reader)?.next_event()?;
         }
         let mut control = self.target.conn()?;
+        // A Galera node: the binlog written, units within the cluster's
+        // write-set limits, no preserved GTIDs (see crate::galera).
+        let cluster = crate::galera::Cluster::read(&mut control)?;
+        if let Some(c) = &cluster {
+            if self.preserve_gtids {
+                return Err(ApplyError::Incompatible(c.preserve_gtids_refusal()).into());
+            }
+            let limits = c.cap(self.limits);
+            if !self.log_bin || limits != self.limits {
+                let mut on_cluster = self.clone();
+                on_cluster.log_bin = true;
+                on_cluster.limits = limits;
+                drop(control);
+                return on_cluster.run(progress, cancel);
+            }
+        }
         // Before the first write.
         let checked = crate::preflight::preflight(
             &mut control,
@@ -352,9 +372,9 @@ impl Replay {
         }
         // One replay per checkpoint table: taken before the first write,
         // held to the end of the run.
-        let galera = crate::target::is_galera(&mut control)?;
-        let lock = crate::run_lock::RunLock::acquire(&self.target, &self.checkpoint, galera)?;
-        self.checkpoint.create(&mut control)?;
+        let lock =
+            crate::run_lock::RunLock::acquire(&self.target, &self.checkpoint, cluster.is_some())?;
+        self.checkpoint.create(&mut control, cluster.is_some())?;
         let applied: HashSet<(String, u64)> = self.checkpoint.load(&mut control)?;
         let schema = load_schema(&mut control, &[])?;
         let mut planner = BinlogPlanner::with_schema(schema);
@@ -402,7 +422,10 @@ impl Replay {
                 };
                 while let Some((id, txns)) = next() {
                     let refs: Vec<&TxnWork> = txns.iter().collect();
-                    let result = session.apply(&refs).map_err(|e| (e.txn, e.source));
+                    let result = session
+                        .apply(&refs)
+                        .map(|()| session.take_splits())
+                        .map_err(|e| (e.txn, e.source));
                     if tx.send((id, txns, result)).is_err() {
                         return;
                     }
@@ -624,9 +647,10 @@ impl Replay {
             };
             running -= 1;
             match result {
-                Ok(()) => {
+                Ok(splits) => {
                     graph.complete(id);
                     report.units += 1;
+                    report.units_split += splits;
                     let mut ddl = false;
                     for t in &done {
                         pending_bytes -= t.summary.bytes;

@@ -77,6 +77,8 @@ pub struct Session {
     mysql: bool,
     /// Character sets of collation ids above 255, as the target names them.
     charsets: crate::target::CharsetNames,
+    /// Units split because a cluster refused their write set.
+    splits: u64,
 }
 
 impl Session {
@@ -112,6 +114,7 @@ impl Session {
             preserve_gtids,
             mysql,
             charsets: Default::default(),
+            splits: 0,
         })
     }
 
@@ -122,7 +125,28 @@ impl Session {
     /// the unit committed before the connection went (so it is never applied
     /// twice), and if not it is applied again. On error nothing of the unit
     /// is committed.
+    ///
+    /// A unit a Galera cluster refuses as over its write-set limits is
+    /// split in two, each half committed on its own (counted: see
+    /// [`Session::take_splits`]).
     pub fn apply(&mut self, txns: &[&TxnWork]) -> Result<(), UnitError> {
+        match self.apply_unit(txns) {
+            Err(e) if crate::galera::is_write_set_limit(&e.source) && txns.len() > 1 => {
+                self.splits += 1;
+                let (first, second) = txns.split_at(txns.len() / 2);
+                self.apply(first)?;
+                self.apply(second)
+            }
+            r => r,
+        }
+    }
+
+    /// Units split since the last call (see [`Session::apply`]).
+    pub fn take_splits(&mut self) -> u64 {
+        std::mem::take(&mut self.splits)
+    }
+
+    fn apply_unit(&mut self, txns: &[&TxnWork]) -> Result<(), UnitError> {
         let mut backoff = self.retry.first_backoff;
         let mut attempt = 1;
         let mut reconnects = 0;
@@ -154,6 +178,10 @@ impl Session {
                 }
                 Err(e) => {
                     let _ = self.conn.query_drop("ROLLBACK");
+                    if crate::galera::is_write_set_limit(&e.source) {
+                        // Split by the caller (a unit of one: a clean stop).
+                        return Err(e);
+                    }
                     if e.txn.is_none() && batched && txns.len() > 1 && !is_transient(&e.source) {
                         // A batched statement failed: run the unit again one
                         // transaction at a time, to name the one that fails.

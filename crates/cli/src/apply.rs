@@ -34,6 +34,16 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
             if p.target_log_bin { "on" } else { "off" },
             p.source_server_version
         );
+        if let Some(c) = &p.cluster {
+            eprintln!(
+                "preflight: the target is node `{}` of a Galera cluster of {}: the apply sessions write its binlog (as with --log-bin, the checkpoint table's DDL too), units fit wsrep_max_ws_rows = {} and wsrep_max_ws_size = {}, wsrep_gtid_mode = {}",
+                c.node,
+                c.size,
+                c.max_ws_rows,
+                c.max_ws_size,
+                if c.gtid_mode { "ON" } else { "OFF" }
+            );
+        }
         return crate::plan::report(&args.read, &input, Some(target), &[]);
     }
     if input.recovery.is_some() && input.files.is_empty() {
@@ -157,6 +167,12 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
         Ok(r) => r.clone(),
         Err(e) => e.report().cloned().unwrap_or_default(),
     };
+    if report.units_split > 0 {
+        eprintln!(
+            "myreplay: warning: {} units were over the cluster's write-set limits (wsrep_max_ws_rows / wsrep_max_ws_size) and were split, each part committed on its own: raise the limits on every node, or give a smaller --unit-transactions",
+            report.units_split
+        );
+    }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if args.read.json {
