@@ -84,6 +84,12 @@ pub struct Replay {
     /// Raw bytes of events per `BINLOG` statement, at most (default: as
     /// much as the target's max_allowed_packet allows, up to 4 MiB).
     pub statement_limit: Option<usize>,
+    /// Other nodes of the target's cluster the workers' sessions spread
+    /// over, round robin with `target` (empty: every session on `target`).
+    /// Sessions then wait, at each unit's start, for their node to have
+    /// applied what the cluster committed before (`wsrep_sync_wait = 1`):
+    /// a unit may follow one committed on another node.
+    pub nodes: Vec<ConnectOptions>,
     /// A transaction larger than this (bytes of events) is applied while
     /// it is read, alone, instead of being held and planned (see
     /// docs/apply.md, "Large statements and transactions").
@@ -114,6 +120,7 @@ impl Replay {
             path: ApplyPath::Binlog,
             preserve_gtids: false,
             statement_limit: None,
+            nodes: vec![],
             stream_threshold: 64 << 20,
             max_pending_bytes: 256 << 20,
         }
@@ -284,16 +291,24 @@ impl From<ApplyError> for ReplayError {
 
 impl Replay {
     /// A session on the target set up as this replay's options say.
-    pub(crate) fn open_session(&self) -> Result<Session, ApplyError> {
-        Session::open(
-            &self.target,
+    pub(crate) fn open_session(&self, worker: usize) -> Result<Session, ApplyError> {
+        let target = match worker % (1 + self.nodes.len()) {
+            0 => &self.target,
+            n => &self.nodes[n - 1],
+        };
+        let mut session = Session::open(
+            target,
             self.checkpoint.clone(),
             self.log_bin,
             self.retry,
             self.path,
             self.preserve_gtids,
             self.statement_limit,
-        )
+        )?;
+        if !self.nodes.is_empty() {
+            session.wait_for_the_cluster()?;
+        }
+        Ok(session)
     }
 
     /// The target's schema again (after a DDL), on the control connection,
@@ -387,7 +402,7 @@ impl Replay {
         let mut pinned_txs = vec![];
         let (done_tx, done_rx) = unbounded();
         let mut handles = vec![];
-        for _ in 0..workers {
+        for worker in 0..workers {
             let (pinned_tx, pinned_rx) = bounded::<(u64, Vec<TxnWork>)>(1);
             pinned_txs.push(pinned_tx);
             let (shared_rx, tx) = (work_rx.clone(), done_tx.clone());
@@ -399,7 +414,7 @@ impl Replay {
             };
             let replay = self.clone();
             handles.push(std::thread::spawn(move || {
-                let mut session = match replay.open_session() {
+                let mut session = match replay.open_session(worker) {
                     Ok(s) => s,
                     Err(e) => {
                         // Report the failure on the first unit received.

@@ -79,6 +79,8 @@ pub struct Session {
     charsets: crate::target::CharsetNames,
     /// Units split because a cluster refused their write set.
     splits: u64,
+    /// See [`Session::wait_for_the_cluster`].
+    causal: bool,
 }
 
 impl Session {
@@ -115,6 +117,7 @@ impl Session {
             mysql,
             charsets: Default::default(),
             splits: 0,
+            causal: false,
         })
     }
 
@@ -139,6 +142,14 @@ impl Session {
             }
             r => r,
         }
+    }
+
+    /// Spread over a cluster's nodes: before each unit, wait for this node
+    /// to have applied what the cluster committed (`wsrep_sync_wait = 1`,
+    /// START TRANSACTION waits), here and after every reconnect.
+    pub fn wait_for_the_cluster(&mut self) -> Result<(), ApplyError> {
+        self.causal = true;
+        set_causal(&mut self.conn)
     }
 
     /// Units split since the last call (see [`Session::apply`]).
@@ -223,6 +234,9 @@ impl Session {
     /// Connects again, waiting for the server for up to about two minutes.
     fn reconnect(&mut self) -> Result<(), ApplyError> {
         self.conn = connect_retrying(|| connect(&self.options, self.log_bin))?;
+        if self.causal {
+            set_causal(&mut self.conn)?;
+        }
         self.rows.reset();
         Ok(())
     }
@@ -599,6 +613,13 @@ fn can_batch(txns: &[&TxnWork]) -> bool {
             Arc::ptr_eq(&w[0].fde, &w[1].fde) || crate::row_apply::same_format(&w[0].fde, &w[1].fde)
         })
         && txns.iter().any(|t| !t.steps.is_empty())
+}
+
+fn set_causal(conn: &mut Conn) -> Result<(), ApplyError> {
+    conn.query_drop("SET SESSION wsrep_sync_wait = 1")
+        .map_err(ApplyError::query(
+            "SET SESSION wsrep_sync_wait = 1 (sessions spread over a cluster's nodes wait for what the others committed)",
+        ))
 }
 
 /// Opens a connection set up for applying.

@@ -83,7 +83,7 @@ impl Streaming<'_> {
         let send = !already_applied;
         if send {
             if self.session.is_none() {
-                *self.session = Some(self.replay.open_session().map_err(failed)?);
+                *self.session = Some(self.replay.open_session(0).map_err(failed)?);
             }
             let fde = self.fde.clone();
             self.session()

@@ -60,6 +60,7 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
     }
     let mut replay = Replay::new(input.files.clone(), target);
     replay.stream = input.stream;
+    replay.nodes = args.conn.other_nodes(&replay.target);
     if let Some(w) = args.workers {
         replay.workers = w.max(1);
     }

@@ -129,9 +129,12 @@ pub struct PlanArgs {
 /// `password` line in the file) asks on the terminal.
 #[derive(Args)]
 pub struct ConnArgs {
-    /// Server host.
-    #[arg(short = 'h', long, value_name = "HOST")]
-    pub host: Option<String>,
+    /// Server host. `apply` takes several (`-h` more than once, or a
+    /// comma-separated list, each `HOST` or `HOST:PORT`): the nodes of a
+    /// cluster its sessions spread over; the first is the one it checks,
+    /// locks and reads the schema on.
+    #[arg(short = 'h', long, value_name = "HOST", action = clap::ArgAction::Append)]
+    pub host: Vec<String>,
     /// Server TCP port.
     #[arg(short = 'P', long, value_name = "PORT")]
     pub port: Option<u16>,
@@ -143,9 +146,10 @@ pub struct ConnArgs {
     /// written on the command line is visible to other users of the machine.
     #[arg(long = "password", value_name = "PASSWORD", num_args = 0..=1, default_missing_value = "", require_equals = true)]
     pub password: Option<String>,
-    /// Unix socket.
-    #[arg(short = 'S', long, value_name = "PATH")]
-    pub socket: Option<PathBuf>,
+    /// Unix socket. `apply` takes several (`-S` more than once, or a
+    /// comma-separated list), as `-h`.
+    #[arg(short = 'S', long, value_name = "PATH", action = clap::ArgAction::Append)]
+    pub socket: Vec<PathBuf>,
     /// Read connection options from this file only (groups `[client]` and
     /// `[myreplay]`) instead of ~/.my.cnf.
     #[arg(long, value_name = "PATH")]
@@ -192,9 +196,9 @@ impl ConnArgs {
     /// given on the command line (an option file alone does not make an
     /// offline command connect).
     pub fn options(&self) -> anyhow::Result<Option<myreplay_apply::ConnectOptions>> {
-        if self.host.is_none()
+        if self.host.is_empty()
             && self.port.is_none()
-            && self.socket.is_none()
+            && self.socket.is_empty()
             && self.user.is_none()
             && self.password.is_none()
             && self.defaults_file.is_none()
@@ -222,13 +226,31 @@ impl ConnArgs {
         if self.password.as_deref().is_some_and(|p| !p.is_empty()) {
             eprintln!("myreplay: warning: using a password on the command line can be insecure");
         }
+        // One host and one socket: the client's choice between them, as
+        // before; several servers: the first.
+        let endpoints = self.endpoints();
+        let first = |tcp: bool| {
+            endpoints
+                .iter()
+                .find(|n| matches!(n, Node::Tcp { .. }) == tcp)
+                .filter(|n| !self.spreads() || *n == &endpoints[0])
+                .cloned()
+        };
+        let (host, port) = match first(true) {
+            Some(Node::Tcp { host, port }) => (Some(host), port.or(self.port)),
+            _ => (None, self.port),
+        };
+        let socket = match first(false) {
+            Some(Node::Socket(path)) => Some(path),
+            _ => None,
+        };
         let command_line = ClientOptions {
-            host: self.host.clone(),
-            port: self.port,
+            host,
+            port,
             user: self.user.clone(),
             password: self.password.clone().filter(|p| !p.is_empty()),
             ask_password: self.password.as_deref() == Some(""),
-            socket: self.socket.clone(),
+            socket,
             ssl_mode: self.ssl_mode,
             ssl_ca: self.ssl_ca.clone(),
             ..ClientOptions::default()
@@ -244,6 +266,84 @@ impl ConnArgs {
             rpassword::prompt_password("Enter password: ")
         })?;
         Ok(options)
+    }
+}
+
+/// One server of `-h` / `-S`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node {
+    Tcp { host: String, port: Option<u16> },
+    Socket(PathBuf),
+}
+
+impl ConnArgs {
+    /// The servers `-h` and `-S` name, in order (the sockets first, as the
+    /// client prefers a socket), lists split at commas.
+    pub fn endpoints(&self) -> Vec<Node> {
+        let sockets = self.socket.iter().flat_map(|s| {
+            s.to_string_lossy()
+                .split(',')
+                .filter(|p| !p.is_empty())
+                .map(|p| Node::Socket(PathBuf::from(p)))
+                .collect::<Vec<_>>()
+        });
+        let hosts = self.host.iter().flat_map(|h| {
+            h.split(',')
+                .filter(|h| !h.is_empty())
+                .map(|h| match h.rsplit_once(':') {
+                    // HOST:PORT; a bare IPv6 address has several colons.
+                    Some((name, port)) if !name.contains(':') && port.parse::<u16>().is_ok() => {
+                        Node::Tcp {
+                            host: name.to_string(),
+                            port: port.parse().ok(),
+                        }
+                    }
+                    _ => Node::Tcp {
+                        host: h.to_string(),
+                        port: None,
+                    },
+                })
+                .collect::<Vec<_>>()
+        });
+        sockets.chain(hosts).collect()
+    }
+
+    /// More than one host or more than one socket: servers to spread over.
+    pub fn spreads(&self) -> bool {
+        let e = self.endpoints();
+        e.iter().filter(|n| matches!(n, Node::Tcp { .. })).count() > 1
+            || e.iter().filter(|n| matches!(n, Node::Socket(_))).count() > 1
+    }
+
+    /// The connection options of every server `-h` / `-S` name after the
+    /// first, when they name several: `first`'s (user, password, TLS) with
+    /// another endpoint.
+    pub fn other_nodes(
+        &self,
+        first: &myreplay_apply::ConnectOptions,
+    ) -> Vec<myreplay_apply::ConnectOptions> {
+        if !self.spreads() {
+            return vec![];
+        }
+        self.endpoints()
+            .into_iter()
+            .skip(1)
+            .map(|n| {
+                let mut o = first.clone();
+                match n {
+                    Node::Socket(path) => {
+                        o.socket = Some(path);
+                        o.host = None;
+                    }
+                    Node::Tcp { host, port } => {
+                        o.socket = None;
+                        o.host = Some(host);
+                        o.port = port.or(self.port).or(first.port);
+                    }
+                }
+                o
+            })
+            .collect()
     }
 }
 
@@ -339,5 +439,78 @@ impl ReadArgs {
             inflate_limit: self.max_event_size,
             check_sequence: true,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conn(hosts: &[&str], sockets: &[&str]) -> ConnArgs {
+        ConnArgs {
+            host: hosts.iter().map(|h| h.to_string()).collect(),
+            port: Some(3306),
+            user: Some("root".into()),
+            password: None,
+            socket: sockets.iter().map(PathBuf::from).collect(),
+            defaults_file: None,
+            no_defaults: true,
+            ssl_mode: None,
+            ssl_ca: None,
+        }
+    }
+
+    #[test]
+    fn several_hosts_or_sockets_name_the_nodes_to_spread_over() {
+        // One host and one socket: no spreading (the client's choice).
+        assert!(!conn(&["db1"], &["/run/s"]).spreads());
+        let c = conn(&["db1:3307,db2", "db3:3309"], &[]);
+        assert!(c.spreads());
+        assert_eq!(
+            c.endpoints(),
+            vec![
+                Node::Tcp {
+                    host: "db1".into(),
+                    port: Some(3307)
+                },
+                Node::Tcp {
+                    host: "db2".into(),
+                    port: None
+                },
+                Node::Tcp {
+                    host: "db3".into(),
+                    port: Some(3309)
+                },
+            ]
+        );
+        let first = c.target().unwrap();
+        assert_eq!(
+            (first.host.as_deref(), first.port),
+            (Some("db1"), Some(3307))
+        );
+        let others = c.other_nodes(&first);
+        assert_eq!(others.len(), 2);
+        assert_eq!(
+            (others[0].host.as_deref(), others[0].port),
+            (Some("db2"), Some(3306))
+        );
+        assert_eq!(
+            (others[1].host.as_deref(), others[1].port),
+            (Some("db3"), Some(3309))
+        );
+        // A bare IPv6 address is a host, not HOST:PORT.
+        assert_eq!(
+            conn(&["::1"], &[]).endpoints(),
+            vec![Node::Tcp {
+                host: "::1".into(),
+                port: None
+            }]
+        );
+        let s = conn(&[], &["/a/sock,/b/sock"]);
+        assert!(s.spreads());
+        assert_eq!(
+            s.other_nodes(&s.target().unwrap())[0].socket,
+            Some(PathBuf::from("/b/sock"))
+        );
     }
 }
