@@ -28,6 +28,7 @@ sid_root_ensure mysql >/dev/null
 sid_root_ensure mariadb >/dev/null
 # The TLS tests make their certificates with openssl (not in Debian's base system).
 command -v openssl >/dev/null 2>&1 || _mariadb_apt_install openssl
+source scripts/lib/galera.sh && galera_ensure_installed # the Galera cluster tests (issue 11): galera-4 and rsync
 
 SHARED_BINLOGS=$ROOT/../shared/testdata/mysql-binlogs
 if [[ ! -d $SHARED_BINLOGS ]] || ! compgen -G "$SHARED_BINLOGS/*" >/dev/null; then

@@ -24,6 +24,7 @@
 
 pub mod backup_tools;
 pub mod flavour;
+pub mod galera;
 pub mod proxy;
 
 pub use flavour::Flavour;
