@@ -69,7 +69,7 @@ impl RunLock {
         checkpoint: &CheckpointTable,
         cluster: bool,
     ) -> Result<RunLock, ApplyError> {
-        let mut conn = options.conn()?;
+        let mut conn = connect(options)?;
         let kind = if cluster {
             let kind = Kind::Cluster {
                 run: run_id(),
@@ -117,6 +117,15 @@ impl Drop for RunLock {
             let _ = k.join();
         }
     }
+}
+
+/// The lock's connection: its lease rows carry no annotation into the
+/// binlog either (see [`crate::target::no_annotations`]).
+fn connect(options: &ConnectOptions) -> Result<Conn, ApplyError> {
+    let mut conn = options.conn()?;
+    let mysql = crate::target::is_mysql(&mut conn)?;
+    crate::target::no_annotations(&mut conn, mysql)?;
+    Ok(conn)
 }
 
 /// The GET_LOCK name: at most 64 characters (the servers' limit).
@@ -297,7 +306,7 @@ fn keep(
         }
         last = Instant::now();
         if !connected {
-            match options.conn() {
+            match connect(options) {
                 Ok(c) => {
                     conn = c;
                     connected = true;

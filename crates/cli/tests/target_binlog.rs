@@ -13,50 +13,9 @@ mod common;
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use common::{apply_socket, stderr};
+use common::{apply_socket, events, stderr, transaction_bytes};
 use support::{assert_same_tables, Flavour, PrivateMariaDb};
-
-/// Events (offset, end, type) of the files, in order, from `myreplay events`.
-fn events(files: &[PathBuf]) -> Vec<(String, u64, u64, String)> {
-    let out = Command::new(env!("CARGO_BIN_EXE_myreplay"))
-        .args(["events", "--json"])
-        .args(files)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| {
-            let e: serde_json::Value = serde_json::from_str(l).unwrap();
-            (
-                e["file"].as_str().unwrap().to_string(),
-                e["offset"].as_u64().unwrap(),
-                e["end"].as_u64().unwrap(),
-                e["type"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
-/// Bytes of the events that belong to transactions (everything but the
-/// files' own header and rotation events).
-fn transaction_bytes(events: &[(String, u64, u64, String)]) -> u64 {
-    const FILE_EVENTS: [&str; 6] = [
-        "FORMAT_DESCRIPTION",
-        "GTID_LIST",
-        "BINLOG_CHECKPOINT",
-        "PREVIOUS_GTIDS",
-        "ROTATE",
-        "STOP",
-    ];
-    events
-        .iter()
-        .filter(|e| !FILE_EVENTS.contains(&e.3.as_str()))
-        .map(|e| e.2 - e.1)
-        .sum()
-}
 
 /// The target's binlog files from `file` on.
 fn binlogs_from(target: &PrivateMariaDb, file: &Path) -> Vec<PathBuf> {
