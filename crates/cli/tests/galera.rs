@@ -378,3 +378,68 @@ fn a_unit_over_the_write_set_limits_is_split_and_the_replay_says_so() {
         assert_eq!(checkpoint_rows(node), transactions(&files));
     }
 }
+
+/// Another client writes, on node2, rows the replay writes on node1:
+/// certification failures (the replay's commit loses to a write set
+/// certified first) and brute-force aborts (a replicated write set aborts
+/// the replay's transaction in progress) reach the replay as deadlocks and
+/// are retried like them. The client stops well before the end: the
+/// replay's later row images (full images) bring the rows back to the
+/// source's, so the cluster ends equal.
+#[test]
+fn certification_failures_and_brute_force_aborts_are_retried() {
+    let cluster = GaleraCluster::start(3, &[]);
+    let (source, files) = scenario(&cluster, &bank_sql(3000));
+    let total = transactions(&files);
+    let conflicts = |db: &PrivateMariaDb| -> u64 {
+        ["wsrep_local_cert_failures", "wsrep_local_bf_aborts"]
+            .iter()
+            .map(|v| {
+                let (_, n): (String, u64) = db
+                    .conn()
+                    .query_first(format!("SHOW GLOBAL STATUS LIKE '{v}'"))
+                    .unwrap()
+                    .unwrap();
+                n
+            })
+            .sum()
+    };
+    let before = conflicts(cluster.node(0));
+    let mut child = apply_socket(
+        cluster.node(0),
+        &files,
+        &["--workers", "2", "--unit-transactions", "2"],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut other = cluster.node(1).conn();
+    let started = Instant::now();
+    let mut writes = 0u64;
+    while checkpoint_rows(cluster.node(1)) < total / 2 {
+        assert!(started.elapsed() < Duration::from_secs(120), "no progress");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "finished before the conflicts stopped"
+        );
+        // Every account at once: any replay unit in flight conflicts.
+        let _ = other.query_drop("UPDATE app.accounts SET balance = balance + 1");
+        writes += 1;
+        sleep(Duration::from_millis(30));
+    }
+    drop(other);
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the replay rides through the conflicts: {}",
+        stderr(&out)
+    );
+    let seen = conflicts(cluster.node(0)) - before;
+    eprintln!("{writes} conflicting writes on node2; {seen} certification failures and brute-force aborts on node1");
+    assert!(seen > 0, "the test made no conflict");
+    assert_cluster_equals(&cluster, &source);
+    for node in cluster.nodes() {
+        assert_eq!(checkpoint_rows(node), total);
+    }
+}
