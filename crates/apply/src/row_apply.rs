@@ -75,6 +75,11 @@ pub struct BinlogStatements {
     mysql: bool,
     /// The FORMAT_DESCRIPTION sent announces CRC32 checksums.
     checksum: bool,
+    /// MySQL target whose binlog annotates (`binlog_rows_query_log_events`
+    /// ON globally): the source's ROWS_QUERY events are carried into it.
+    carry_rows_query: bool,
+    /// The session's binlog_rows_query_log_events as last set here.
+    annotating: bool,
 }
 
 impl Default for BinlogStatements {
@@ -92,7 +97,37 @@ impl BinlogStatements {
             limit,
             mysql,
             checksum: false,
+            carry_rows_query: false,
+            annotating: false,
         }
+    }
+
+    /// MySQL: carry the source's ROWS_QUERY events into the target's
+    /// binlog. MySQL 9.7 writes a ROWS_QUERY event a `BINLOG` statement
+    /// holds, with the source's text, when the session has
+    /// `binlog_rows_query_log_events` ON (and nothing when it is OFF);
+    /// before row events without one it would write the `BINLOG`
+    /// statement's own text, and before the session's own statements
+    /// theirs. So the session annotates only while it sends `BINLOG`
+    /// statements whose every row statement starts with its ROWS_QUERY.
+    pub fn carry_rows_query(mut self, carry: bool) -> Self {
+        self.carry_rows_query = carry && self.mysql;
+        self
+    }
+
+    fn annotate(&mut self, conn: &mut Conn, on: bool) -> Result<(), ApplyError> {
+        if self.annotating == on {
+            return Ok(());
+        }
+        conn.query_drop(format!(
+            "SET SESSION binlog_rows_query_log_events = {}",
+            u8::from(on)
+        ))
+        .map_err(ApplyError::query(
+            "SET SESSION binlog_rows_query_log_events (carrying the source's statement text into the target's binlog)",
+        ))?;
+        self.annotating = on;
+        Ok(())
     }
 
     fn send_fde(&mut self, conn: &mut Conn, fde: &Arc<Bytes>) -> Result<(), ApplyError> {
@@ -167,6 +202,10 @@ impl RowApply for BinlogStatements {
         } else {
             events
         };
+        let carry = self.carry_rows_query && carries_rows_query(events, self.limit);
+        if carry {
+            self.annotate(conn, true)?;
+        }
         let mut send = |events: &[Bytes]| {
             conn.query_drop(binlog_statement(events)).map_err(|e| {
                 let size: usize = events.iter().map(|e| e.len()).sum();
@@ -177,7 +216,13 @@ impl RowApply for BinlogStatements {
                 ))(e)
             })
         };
-        for_each_statement(events, self.limit, &mut send)
+        let sent = for_each_statement(events, self.limit, &mut send);
+        if carry {
+            // Off again: the session's own statements (the checkpoint
+            // rows) would be annotated with their text.
+            self.annotate(conn, false)?;
+        }
+        sent
     }
 
     fn begin(&mut self, conn: &mut Conn, fde: &Arc<Bytes>) -> Result<(), ApplyError> {
@@ -190,6 +235,8 @@ impl RowApply for BinlogStatements {
 
     fn reset(&mut self) {
         self.fde = None;
+        // A new connection starts with annotations off (Session's connect).
+        self.annotating = false;
     }
 }
 
@@ -211,6 +258,30 @@ impl RowApply for crate::sql::SqlApply {
     fn reset(&mut self) {
         *self = crate::sql::SqlApply::new();
     }
+}
+
+/// Whether `events` go in one `BINLOG` statement and every row statement
+/// among them starts with its ROWS_QUERY event (then the source's text is
+/// what the target writes; see [`BinlogStatements::carry_rows_query`]).
+fn carries_rows_query(events: &[Event], limit: usize) -> bool {
+    let size: usize = events.iter().map(|e| e.raw.bytes.len()).sum();
+    if size > limit {
+        return false;
+    }
+    let mut statement = RowStatement::default();
+    let mut previous_was_query = false;
+    let mut any = false;
+    for e in events {
+        if let EventData::TableMap(_) = e.data {
+            if statement.open_maps().is_empty() && !previous_was_query {
+                return false;
+            }
+        }
+        previous_was_query = matches!(e.data, EventData::RowsQuery(_));
+        any |= previous_was_query;
+        statement.see(e);
+    }
+    any
 }
 
 /// Groups row events into `BINLOG` statements of at most `limit` raw bytes

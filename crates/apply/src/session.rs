@@ -103,6 +103,7 @@ impl Session {
             .unwrap_or(16 << 20);
         let limit = binlog_statement_limit(packet).min(statement_limit.unwrap_or(usize::MAX));
         let mysql = crate::target::is_mysql(&mut conn)?;
+        let carry_rows_query = mysql && global_rows_query(&mut conn)?;
         Ok(Self {
             conn,
             options: options.clone(),
@@ -110,7 +111,10 @@ impl Session {
             checkpoint,
             retry,
             rows: match path {
-                ApplyPath::Binlog => Box::new(BinlogStatements::new(limit, mysql)),
+                ApplyPath::Binlog => Box::new(
+                    BinlogStatements::new(limit, mysql)
+                        .carry_rows_query(carry_rows_query),
+                ),
                 ApplyPath::Sql => Box::new(SqlApply::new()),
             },
             preserve_gtids,
@@ -613,6 +617,15 @@ fn can_batch(txns: &[&TxnWork]) -> bool {
             Arc::ptr_eq(&w[0].fde, &w[1].fde) || crate::row_apply::same_format(&w[0].fde, &w[1].fde)
         })
         && txns.iter().any(|t| !t.steps.is_empty())
+}
+
+/// MySQL: whether the target's binlog annotates row events
+/// (`@@global.binlog_rows_query_log_events`).
+fn global_rows_query(conn: &mut Conn) -> Result<bool, ApplyError> {
+    let on: Option<u8> = conn
+        .query_first("SELECT @@global.binlog_rows_query_log_events")
+        .map_err(ApplyError::query("reading @@global.binlog_rows_query_log_events"))?;
+    Ok(on.unwrap_or(0) != 0)
 }
 
 fn set_causal(conn: &mut Conn) -> Result<(), ApplyError> {

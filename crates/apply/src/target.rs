@@ -96,10 +96,11 @@ pub fn automatic_gtid_next(conn: &mut impl Queryable) -> Result<(), ApplyError> 
 /// apply session that text is myreplay's own: a `BINLOG '...'` statement
 /// (the base64 of a whole unit, copied before every row-event group of it:
 /// a target binlog growing with the square of the unit) or a generated
-/// statement, never the source's. The source's own annotation cannot be
-/// carried: a `BINLOG` statement refuses an ANNOTATE_ROWS event (ERROR 1730,
-/// "Only Format_description_log_event and row events are allowed"), and no
-/// session variable sets the text. So the target's binlog has none.
+/// statement, never the source's. MariaDB's cannot carry the source's own
+/// (a `BINLOG` statement refuses an ANNOTATE_ROWS event: ERROR 1730, "Only
+/// Format_description_log_event and row events are allowed"); MySQL's can,
+/// and `BinlogStatements::carry_rows_query` turns the variable on for just
+/// those statements.
 ///
 /// Nothing is set (no privilege needed) when the session does not annotate.
 pub fn no_annotations(conn: &mut impl Queryable, mysql: bool) -> Result<(), ApplyError> {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use myreplay_binlog::{Event, EventData, QueryClass, TransactionSummary};
+use myreplay_binlog::{Event, EventData, EventType, QueryClass, TransactionSummary};
 
 /// One source transaction, ready to apply.
 #[derive(Debug, Clone)]
@@ -19,7 +19,7 @@ pub struct TxnWork {
 /// One thing to do on the target, in order.
 #[derive(Debug, Clone)]
 pub enum Step {
-    /// Row events (TABLE_MAP and ROWS), in order.
+    /// Row events (TABLE_MAP and ROWS, and MySQL's ROWS_QUERY), in order.
     Rows(Vec<Event>),
     /// A statement with the context events before it (INTVAR, RAND, USER_VAR).
     Statement { context: Vec<Event>, query: Event },
@@ -62,10 +62,17 @@ pub fn steps(events: Vec<Event>) -> Vec<Step> {
     let mut context = vec![];
     for e in events {
         match &e.data {
-            EventData::TableMap(_) | EventData::Rows(_) => match steps.last_mut() {
-                Some(Step::Rows(v)) => v.push(e),
-                _ => steps.push(Step::Rows(vec![e])),
-            },
+            // MySQL's ROWS_QUERY (the source's statement text) goes with
+            // its row events: a BINLOG statement may carry it into the
+            // target's binlog (see BinlogStatements). MariaDB's
+            // ANNOTATE_ROWS cannot be (a BINLOG statement refuses it).
+            EventData::RowsQuery(_) if e.raw.header.event_type != EventType::ROWS_QUERY => {}
+            EventData::TableMap(_) | EventData::Rows(_) | EventData::RowsQuery(_) => {
+                match steps.last_mut() {
+                    Some(Step::Rows(v)) => v.push(e),
+                    _ => steps.push(Step::Rows(vec![e])),
+                }
+            }
             EventData::Intvar { .. } | EventData::Rand { .. } | EventData::UserVar { .. } => {
                 context.push(e)
             }
