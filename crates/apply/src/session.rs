@@ -111,10 +111,9 @@ impl Session {
             checkpoint,
             retry,
             rows: match path {
-                ApplyPath::Binlog => Box::new(
-                    BinlogStatements::new(limit, mysql)
-                        .carry_rows_query(carry_rows_query),
-                ),
+                ApplyPath::Binlog => {
+                    Box::new(BinlogStatements::new(limit, mysql).carry_rows_query(carry_rows_query))
+                }
                 ApplyPath::Sql => Box::new(SqlApply::new()),
             },
             preserve_gtids,
@@ -624,7 +623,9 @@ fn can_batch(txns: &[&TxnWork]) -> bool {
 fn global_rows_query(conn: &mut Conn) -> Result<bool, ApplyError> {
     let on: Option<u8> = conn
         .query_first("SELECT @@global.binlog_rows_query_log_events")
-        .map_err(ApplyError::query("reading @@global.binlog_rows_query_log_events"))?;
+        .map_err(ApplyError::query(
+            "reading @@global.binlog_rows_query_log_events",
+        ))?;
     Ok(on.unwrap_or(0) != 0)
 }
 
