@@ -16,6 +16,8 @@
 //! - `wsrep_max_ws_rows` / `wsrep_max_ws_size`: units fit them, a single
 //!   source transaction over one is a clean stop naming the setting, and
 //!   after raising it the same command finishes;
+//! - sessions spread over the three nodes (`-S a,b,c`): every node commits
+//!   units, the cluster ends equal;
 //! - `--preserve-gtids` with `wsrep_gtid_mode=ON`: refused before the first
 //!   write, with the reason.
 
@@ -438,6 +440,57 @@ fn certification_failures_and_brute_force_aborts_are_retried() {
     let seen = conflicts(cluster.node(0)) - before;
     eprintln!("{writes} conflicting writes on node2; {seen} certification failures and brute-force aborts on node1");
     assert!(seen > 0, "the test made no conflict");
+    assert_cluster_equals(&cluster, &source);
+    for node in cluster.nodes() {
+        assert_eq!(checkpoint_rows(node), total);
+    }
+}
+
+/// Sessions spread over the three nodes (`-S` with the three sockets):
+/// units that follow one committed on another node see it (the sessions
+/// wait for their node with wsrep_sync_wait), and the cluster ends equal.
+#[test]
+fn sessions_spread_over_the_nodes_end_equal_on_every_node() {
+    let cluster = GaleraCluster::start(3, &[]);
+    let (source, files) = scenario(&cluster, &bank_sql(3000));
+    let total = transactions(&files);
+    let sockets: Vec<String> = cluster
+        .nodes()
+        .iter()
+        .map(|n| n.socket().display().to_string())
+        .collect();
+    let local_commits = |db: &PrivateMariaDb| -> u64 {
+        let (_, n): (String, u64) = db
+            .conn()
+            .query_first("SHOW GLOBAL STATUS LIKE 'wsrep_local_commits'")
+            .unwrap()
+            .unwrap();
+        n
+    };
+    let local_commits_before: Vec<u64> = cluster.nodes().iter().map(local_commits).collect();
+    let out = Command::new(env!("CARGO_BIN_EXE_myreplay"))
+        .args([
+            "apply",
+            "-S",
+            &sockets.join(","),
+            "-u",
+            "root",
+            "--no-defaults",
+        ])
+        .args(["--workers", "6", "--unit-transactions", "5"])
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Every node committed units of its own (write sets it replicated).
+    for (i, before) in local_commits_before.iter().enumerate() {
+        let after = local_commits(cluster.node(i));
+        assert!(
+            after > *before + 10,
+            "node{}: {before} then {after} local commits",
+            i + 1
+        );
+    }
     assert_cluster_equals(&cluster, &source);
     for node in cluster.nodes() {
         assert_eq!(checkpoint_rows(node), total);
