@@ -26,6 +26,8 @@ mariadb_ensure_backup_tools
 source scripts/lib/sid-root.sh
 sid_root_ensure mysql >/dev/null
 sid_root_ensure mariadb >/dev/null
+# Named time zones (--timezone Europe/Paris) come from the system's database.
+[[ -e /usr/share/zoneinfo/Europe/Paris ]] || _mariadb_apt_install tzdata
 # The TLS tests make their certificates with openssl (not in Debian's base system).
 command -v openssl >/dev/null 2>&1 || _mariadb_apt_install openssl
 source scripts/lib/galera.sh && galera_ensure_installed # the Galera cluster tests (issue 11): galera-4 and rsync

@@ -109,89 +109,11 @@ impl DatabaseFilter {
     }
 }
 
-/// Parses `YYYY-MM-DD HH:MM:SS` in the time zone `tz` (`UTC`, `+HH:MM`,
-/// `-HH:MM`) into seconds since the epoch.
-pub fn parse_datetime(text: &str, tz: &str) -> Result<u32, String> {
-    let bad = || format!("`{text}`: expected YYYY-MM-DD HH:MM:SS (or YYYY-MM-DDTHH:MM:SS)");
-    let (date, time) = text.trim().split_once([' ', 'T']).ok_or_else(bad)?;
-    let d: Vec<i64> = date
-        .split('-')
-        .map(|p| p.parse().map_err(|_| bad()))
-        .collect::<Result<_, _>>()?;
-    let t: Vec<i64> = time
-        .split(':')
-        .map(|p| p.parse().map_err(|_| bad()))
-        .collect::<Result<_, _>>()?;
-    if d.len() != 3
-        || t.len() != 3
-        || !(1..=12).contains(&d[1])
-        || !(1..=31).contains(&d[2])
-        || t[0] > 23
-        || t[1] > 59
-        || t[2] > 60
-    {
-        return Err(bad());
-    }
-    let offset = parse_tz(tz)?;
-    let days = days_from_civil(d[0], d[1], d[2]);
-    let secs = days * 86_400 + t[0] * 3600 + t[1] * 60 + t[2] - offset;
-    u32::try_from(secs).map_err(|_| format!("`{text}` is outside the binlog's timestamp range"))
-}
-
-/// A time zone as an offset from UTC in seconds.
-pub fn parse_tz(tz: &str) -> Result<i64, String> {
-    if tz.eq_ignore_ascii_case("UTC") || tz == "Z" || tz == "+00:00" {
-        return Ok(0);
-    }
-    let bad = || {
-        format!("time zone `{tz}`: expected UTC or an offset such as +02:00 (named zones are not supported: give the offset in force at that time)")
-    };
-    let (sign, rest) = match tz.as_bytes().first() {
-        Some(b'+') => (1, &tz[1..]),
-        Some(b'-') => (-1, &tz[1..]),
-        _ => return Err(bad()),
-    };
-    let (h, m) = rest.split_once(':').ok_or_else(bad)?;
-    let (h, m): (i64, i64) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
-    if h > 14 || m > 59 {
-        return Err(bad());
-    }
-    Ok(sign * (h * 3600 + m * 60))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
+pub use crate::time_zone::parse_datetime;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn datetimes_and_zones() {
-        assert_eq!(parse_datetime("1970-01-01 00:00:00", "UTC"), Ok(0));
-        assert_eq!(
-            parse_datetime("2023-11-14 22:13:20", "UTC"),
-            Ok(1_700_000_000)
-        );
-        assert_eq!(
-            parse_datetime("2023-11-15 00:13:20", "+02:00"),
-            Ok(1_700_000_000)
-        );
-        assert_eq!(
-            parse_datetime("2024-02-29T12:00:00", "-05:30"),
-            Ok(1_709_227_800)
-        );
-        assert!(parse_datetime("2024-13-01 00:00:00", "UTC").is_err());
-        assert!(parse_tz("Europe/Paris").is_err());
-    }
 
     #[test]
     fn database_filter() {

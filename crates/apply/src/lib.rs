@@ -33,6 +33,7 @@ pub mod session;
 pub mod sql;
 mod streamed;
 pub mod target;
+pub mod time_zone;
 pub mod work;
 
 pub use checkpoint::CheckpointTable;

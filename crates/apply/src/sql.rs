@@ -989,29 +989,7 @@ pub fn timestamp(seconds: u32, micros: u32) -> String {
     if seconds == 0 && micros == 0 {
         return "'0000-00-00 00:00:00'".into();
     }
-    let days = i64::from(seconds / 86_400);
-    let rem = seconds % 86_400;
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "'{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{micros:06}'",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
-}
-
-/// Days since 1970-01-01 to (year, month, day) (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    format!("'{}.{micros:06}'", crate::time_zone::utc(seconds))
 }
 
 /// MySQL binary JSON as JSON text. Opaque scalars (DECIMAL, dates, other

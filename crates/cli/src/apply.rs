@@ -90,11 +90,25 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
         stop_after_gtid: gtid(&args.stop_after_gtid)?,
         start_state: input.start_state().cloned(),
     };
-    if args.start_datetime.is_some() || args.stop_datetime.is_some() {
-        eprintln!(
-            "myreplay: --start-datetime / --stop-datetime are read in time zone {}",
-            args.timezone
-        );
+    for (option, given, ts) in [
+        (
+            "--start-datetime",
+            &args.start_datetime,
+            replay.range.start_time,
+        ),
+        (
+            "--stop-datetime",
+            &args.stop_datetime,
+            replay.range.stop_time,
+        ),
+    ] {
+        if let (Some(given), Some(ts)) = (given, ts) {
+            eprintln!(
+                "myreplay: {option} {given} in time zone {} is {} UTC",
+                args.timezone,
+                crate::time::utc(ts)
+            );
+        }
     }
     replay.rewrite = myreplay_apply::Rewrite {
         pairs: args

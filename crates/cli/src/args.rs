@@ -79,7 +79,10 @@ pub struct ApplyArgs {
     /// Stop before the first transaction committed at or after this time.
     #[arg(long, value_name = "DATETIME")]
     pub stop_datetime: Option<String>,
-    /// Time zone of --start-datetime / --stop-datetime: UTC or an offset like +02:00.
+    /// Time zone of --start-datetime / --stop-datetime: UTC, an offset like
+    /// +02:00, or an IANA name like Europe/Paris (the system's time zone
+    /// database; a local time a daylight-saving change skips or repeats is
+    /// refused, naming the candidates).
     #[arg(long, value_name = "TZ", default_value = "UTC")]
     pub timezone: String,
     /// Stop before this transaction (MariaDB `D-S-N` or MySQL `uuid[:tag]:N`).
