@@ -95,14 +95,13 @@ impl Session {
         preserve_gtids: bool,
         statement_limit: Option<usize>,
     ) -> Result<Self, ApplyError> {
-        let mut conn = connect(options, log_bin)?;
+        let (mut conn, mysql) = connect(options, log_bin)?;
         // BINLOG statements must fit in the target's packet limit.
         let packet: u64 = conn
             .query_first("SELECT @@max_allowed_packet")
             .map_err(ApplyError::query("reading the target's max_allowed_packet"))?
             .unwrap_or(16 << 20);
         let limit = binlog_statement_limit(packet).min(statement_limit.unwrap_or(usize::MAX));
-        let mysql = crate::target::is_mysql(&mut conn)?;
         let carry_rows_query = mysql && global_rows_query(&mut conn)?;
         Ok(Self {
             conn,
@@ -236,7 +235,7 @@ impl Session {
 
     /// Connects again, waiting for the server for up to about two minutes.
     fn reconnect(&mut self) -> Result<(), ApplyError> {
-        self.conn = connect_retrying(|| connect(&self.options, self.log_bin))?;
+        self.conn = connect_retrying(|| connect(&self.options, self.log_bin).map(|(c, _)| c))?;
         if self.causal {
             set_causal(&mut self.conn)?;
         }
@@ -636,8 +635,9 @@ fn set_causal(conn: &mut Conn) -> Result<(), ApplyError> {
         ))
 }
 
-/// Opens a connection set up for applying.
-fn connect(options: &ConnectOptions, log_bin: bool) -> Result<Conn, ApplyError> {
+/// Opens a connection set up for applying, and says whether the target is
+/// MySQL.
+fn connect(options: &ConnectOptions, log_bin: bool) -> Result<(Conn, bool), ApplyError> {
     let mut conn = options.conn()?;
     // Also without log_bin: a Galera cluster replicates the annotations in
     // its write sets even when this node's binlog is off for the session.
@@ -647,7 +647,7 @@ fn connect(options: &ConnectOptions, log_bin: bool) -> Result<Conn, ApplyError> 
         conn.query_drop("SET SESSION sql_log_bin = 0")
             .map_err(ApplyError::query("turning off binary logging for the apply session (SET SESSION sql_log_bin = 0; needs SUPER or BINLOG ADMIN on MariaDB, SESSION_VARIABLES_ADMIN on MySQL; or pass --log-bin)"))?;
     }
-    Ok(conn)
+    Ok((conn, mysql))
 }
 
 /// The connection is gone (server restart or crash, network cut, killed

@@ -27,7 +27,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use common::{apply_as, apply_socket, stderr, transactions};
+use common::{apply_as, apply_socket, checkpoint_rows, stderr, transactions};
 use mysql::prelude::Queryable;
 use support::proxy::Proxy;
 use support::{assert_same_tables, Flavour, PrivateMariaDb};
@@ -75,16 +75,6 @@ fn succeeds(mut c: Command) -> String {
     let out = c.output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Rows in the target's checkpoint table (0 before it exists).
-fn checkpoint_rows(target: &PrivateMariaDb) -> u64 {
-    target
-        .conn()
-        .query_first("SELECT COUNT(*) FROM myreplay.applied")
-        .ok()
-        .flatten()
-        .unwrap_or(0)
 }
 
 /// Asserts that running the finished replay again applies nothing.

@@ -30,7 +30,7 @@ use std::process::{Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use common::{apply_socket, events, stderr, transaction_bytes, transactions};
+use common::{apply_socket, checkpoint_rows, events, stderr, transaction_bytes, transactions};
 use mysql::prelude::Queryable;
 use support::galera::GaleraCluster;
 use support::{assert_same_tables, PrivateMariaDb};
@@ -91,14 +91,6 @@ fn assert_cluster_equals(cluster: &GaleraCluster, source: &PrivateMariaDb) -> St
         assert_same_tables(source, node);
     }
     gtid
-}
-
-fn checkpoint_rows(db: &PrivateMariaDb) -> u64 {
-    db.conn()
-        .query_first("SELECT COUNT(*) FROM myreplay.applied")
-        .ok()
-        .flatten()
-        .unwrap_or(0)
 }
 
 /// Event types of a node's binlogs (`myreplay events`), with the SQL of

@@ -26,19 +26,9 @@ use std::process::{Child, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use common::{apply_socket, stderr};
+use common::{apply_socket, checkpoint_rows, stderr};
 use mysql::prelude::Queryable;
 use support::{assert_same_tables, Flavour, PrivateMariaDb};
-
-/// Rows in the target's checkpoint table (0 before it exists).
-fn checkpoint_rows(target: &PrivateMariaDb) -> u64 {
-    target
-        .conn()
-        .query_first("SELECT COUNT(*) FROM myreplay.applied")
-        .ok()
-        .flatten()
-        .unwrap_or(0)
-}
 
 /// A source, `targets` snapshots of it (lock wait timeout 1 s), and `n`
 /// transactions: each updates rows 1 and 2 of `app.t` and inserts a row.

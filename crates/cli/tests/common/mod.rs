@@ -80,3 +80,14 @@ pub fn transaction_bytes(events: &[(String, u64, u64, String)]) -> u64 {
         .map(|e| e.2 - e.1)
         .sum()
 }
+
+/// Rows in the target's checkpoint table (0 before it exists).
+pub fn checkpoint_rows(target: &PrivateMariaDb) -> u64 {
+    use mysql::prelude::Queryable;
+    target
+        .conn()
+        .query_first("SELECT COUNT(*) FROM myreplay.applied")
+        .ok()
+        .flatten()
+        .unwrap_or(0)
+}
