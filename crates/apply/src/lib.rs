@@ -21,6 +21,7 @@
 
 pub mod checkpoint;
 pub mod connect;
+pub mod ddl_mark;
 pub mod error;
 pub mod filter;
 pub mod galera;

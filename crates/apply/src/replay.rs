@@ -156,6 +156,10 @@ pub struct Report {
     /// committed in parts (raise `wsrep_max_ws_rows` / `wsrep_max_ws_size`,
     /// or lower `--unit-transactions`, to avoid it).
     pub units_split: u64,
+    /// DDLs an earlier run was cut in (after the server committed them,
+    /// before their checkpoint rows), found applied and recorded: where,
+    /// and the error that said so (see [`crate::ddl_mark`]).
+    pub ddls_found_applied: Vec<String>,
     pub bytes: u64,
     pub seconds: f64,
     pub last_applied: Option<LastApplied>,
@@ -439,7 +443,7 @@ impl Replay {
                     let refs: Vec<&TxnWork> = txns.iter().collect();
                     let result = session
                         .apply(&refs)
-                        .map(|()| session.take_splits())
+                        .map(|()| session.take_notes())
                         .map_err(|e| (e.txn, e.source));
                     if tx.send((id, txns, result)).is_err() {
                         return;
@@ -662,10 +666,11 @@ impl Replay {
             };
             running -= 1;
             match result {
-                Ok(splits) => {
+                Ok(notes) => {
                     graph.complete(id);
                     report.units += 1;
-                    report.units_split += splits;
+                    report.units_split += notes.splits;
+                    report.ddls_found_applied.extend(notes.ddls_found_applied);
                     let mut ddl = false;
                     for t in &done {
                         pending_bytes -= t.summary.bytes;

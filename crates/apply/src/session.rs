@@ -44,6 +44,16 @@ impl Default for RetryPolicy {
     }
 }
 
+/// What a session did that the replay reports (see [`Session::take_notes`]).
+#[derive(Debug, Default)]
+pub struct UnitNotes {
+    /// Units split because a cluster refused their write set.
+    pub splits: u64,
+    /// DDLs a cut run had left in progress, found applied and recorded
+    /// (see [`crate::ddl_mark`]): where, and the error that said so.
+    pub ddls_found_applied: Vec<String>,
+}
+
 /// A failed unit: which transaction, and the server's message.
 #[derive(Debug)]
 pub struct UnitError {
@@ -77,8 +87,8 @@ pub struct Session {
     mysql: bool,
     /// Character sets of collation ids above 255, as the target names them.
     charsets: crate::target::CharsetNames,
-    /// Units split because a cluster refused their write set.
-    splits: u64,
+    /// What happened to units that a caller should hear about.
+    notes: UnitNotes,
     /// See [`Session::wait_for_the_cluster`].
     causal: bool,
 }
@@ -118,7 +128,7 @@ impl Session {
             preserve_gtids,
             mysql,
             charsets: Default::default(),
-            splits: 0,
+            notes: UnitNotes::default(),
             causal: false,
         })
     }
@@ -133,11 +143,11 @@ impl Session {
     ///
     /// A unit a Galera cluster refuses as over its write-set limits is
     /// split in two, each half committed on its own (counted: see
-    /// [`Session::take_splits`]).
+    /// [`Session::take_notes`]).
     pub fn apply(&mut self, txns: &[&TxnWork]) -> Result<(), UnitError> {
         match self.apply_unit(txns) {
             Err(e) if crate::galera::is_write_set_limit(&e.source) && txns.len() > 1 => {
-                self.splits += 1;
+                self.notes.splits += 1;
                 let (first, second) = txns.split_at(txns.len() / 2);
                 self.apply(first)?;
                 self.apply(second)
@@ -154,9 +164,9 @@ impl Session {
         set_causal(&mut self.conn)
     }
 
-    /// Units split since the last call (see [`Session::apply`]).
-    pub fn take_splits(&mut self) -> u64 {
-        std::mem::take(&mut self.splits)
+    /// What happened since the last call that the replay reports.
+    pub fn take_notes(&mut self) -> UnitNotes {
+        std::mem::take(&mut self.notes)
     }
 
     fn apply_unit(&mut self, txns: &[&TxnWork]) -> Result<(), UnitError> {
@@ -266,6 +276,11 @@ impl Session {
     }
 
     fn apply_once(&mut self, txns: &[&TxnWork], batched: bool) -> Result<(), UnitError> {
+        if let [t] = txns {
+            if t.summary.kind == myreplay_binlog::TransactionKind::Ddl {
+                return self.apply_ddl_once(t);
+            }
+        }
         let at = |i: Option<usize>| move |source| UnitError { txn: i, source };
         self.rows
             .begin(&mut self.conn, &txns[0].fde)
@@ -274,12 +289,10 @@ impl Session {
             // Outside the transaction (inside one MariaDB refuses it, 1953).
             self.set_gtid(txns).map_err(at(Some(0)))?;
         }
-        if !self.ddl_outside_transaction(txns) {
-            self.conn
-                .query_drop("START TRANSACTION")
-                .map_err(ApplyError::query("START TRANSACTION"))
-                .map_err(at(None))?;
-        }
+        self.conn
+            .query_drop("START TRANSACTION")
+            .map_err(ApplyError::query("START TRANSACTION"))
+            .map_err(at(None))?;
         if batched && self.rows.batches() && can_batch(txns) {
             // Row events only: every transaction's events in one call (as
             // few BINLOG statements as the packet size allows: one round trip
@@ -306,37 +319,14 @@ impl Session {
     /// Records `txns` in the checkpoint table and commits the open target
     /// transaction with them.
     fn commit_with_checkpoint(&mut self, txns: &[&TxnWork]) -> Result<(), ApplyError> {
-        // MySQL, --preserve-gtids: a DDL committed itself and took the
-        // source's GTID; the checkpoint row then goes unlogged (no GTID of
-        // the target's own: its gtid_executed stays the source's).
-        let ddl_done = self.ddl_outside_transaction(txns);
-        if ddl_done {
-            crate::target::automatic_gtid_next(&mut self.conn)?;
-            self.conn
-                .query_drop("SET SESSION sql_log_bin = 0")
-                .map_err(ApplyError::query(
-                    "SET SESSION sql_log_bin = 0 for the checkpoint row of a DDL",
-                ))?;
-        }
-        let recorded = self
-            .conn
+        self.conn
             .query_drop(self.checkpoint.record_sql(txns))
             .map_err(ApplyError::query(
                 "recording progress in the checkpoint table",
-            ))
-            .and_then(|()| {
-                self.conn
-                    .query_drop("COMMIT")
-                    .map_err(ApplyError::query("COMMIT"))
-            });
-        if ddl_done {
-            self.conn
-                .query_drop("SET SESSION sql_log_bin = 1")
-                .map_err(ApplyError::query(
-                    "SET SESSION sql_log_bin = 1 after the checkpoint row of a DDL",
-                ))?;
-        }
-        recorded?;
+            ))?;
+        self.conn
+            .query_drop("COMMIT")
+            .map_err(ApplyError::query("COMMIT"))?;
         if self.mysql && self.preserve_gtids {
             // After a transaction run under an explicit GTID_NEXT, MySQL
             // wants it set again before the next (ERROR 1837).
@@ -345,16 +335,143 @@ impl Session {
         Ok(())
     }
 
-    /// MySQL with `--preserve-gtids`: a DDL refuses to run inside a
-    /// transaction under an explicit GTID_NEXT (ERROR 1778), so it runs on
-    /// its own (atomic DDL; a GTID the target already has is skipped by the
-    /// server itself) and its checkpoint row is written after it.
-    fn ddl_outside_transaction(&self, txns: &[&TxnWork]) -> bool {
-        self.mysql
-            && self.preserve_gtids
-            && txns
-                .iter()
-                .any(|t| t.summary.kind == myreplay_binlog::TransactionKind::Ddl)
+    /// A unit of one DDL transaction (see [`crate::ddl_mark`]): marked in
+    /// progress, run (a DDL commits itself), then recorded with its mark
+    /// deleted in one transaction, together with what followed the DDL in
+    /// its transaction. Run again after a cut (the mark is there), an error
+    /// that says the DDL's change is already on the target means it is.
+    fn apply_ddl_once(&mut self, t: &TxnWork) -> Result<(), UnitError> {
+        let at = |i: Option<usize>| move |source| UnitError { txn: i, source };
+        let gtid = t.summary.gtid.as_ref();
+        let is_ddl = |step: &Step| match step {
+            Step::Statement { query, .. } => {
+                matches!(&query.data, EventData::Query(q) if q.class() == QueryClass::Ddl)
+            }
+            Step::Rows(_) => false,
+        };
+        // --preserve-gtids: the DDL takes the source's GTID and commits
+        // with it; anything else of the transaction would need a GTID of
+        // its own, which the source does not have.
+        let alone = self.preserve_gtids;
+        if alone {
+            let first = t.steps.iter().position(is_ddl);
+            if first.is_some_and(|i| i + 1 != t.steps.len()) {
+                return Err(at(Some(0))(ApplyError::Unsupported(format!(
+                    "{} ({}): the transaction has changes after its DDL (a CREATE TABLE ... SELECT?); with --preserve-gtids they cannot commit under the source's one GTID with the DDL: run without --preserve-gtids",
+                    t.summary.start,
+                    gtid.map_or("no GTID".into(), |g| g.to_string())
+                ))));
+            }
+        }
+        self.rows.begin(&mut self.conn, &t.fde).map_err(at(None))?;
+        let marked: Option<u64> = self
+            .conn
+            .query_first(self.checkpoint.marked_sql(t))
+            .map_err(ApplyError::query(
+                "looking for a DDL in progress in the checkpoint table",
+            ))
+            .map_err(at(None))?;
+        let cut_before = marked.unwrap_or(0) > 0;
+        if !cut_before {
+            let mark = self.checkpoint.mark_sql(t);
+            self.unlogged_if(alone, |conn| {
+                conn.query_drop(mark).map_err(ApplyError::query(
+                    "marking a DDL in progress in the checkpoint table",
+                ))
+            })
+            .map_err(at(None))?;
+        }
+        if alone {
+            self.set_gtid(&[t]).map_err(at(Some(0)))?;
+        } else {
+            self.conn
+                .query_drop("START TRANSACTION")
+                .map_err(ApplyError::query("START TRANSACTION"))
+                .map_err(at(None))?;
+        }
+        for step in &t.steps {
+            let ddl = is_ddl(step);
+            match self.apply_steps(&t.fde, std::slice::from_ref(step), gtid) {
+                Ok(()) => {}
+                Err(e) if ddl && cut_before && crate::ddl_mark::already_applied(&e) => {
+                    let ApplyError::Query { source, .. } = &e else {
+                        unreachable!("already_applied is about server errors")
+                    };
+                    self.notes.ddls_found_applied.push(format!(
+                        "{} ({}): {source}",
+                        t.summary.start,
+                        gtid.map_or("no GTID".into(), |g| g.to_string())
+                    ));
+                }
+                Err(e) => {
+                    if !cut_before && !is_connection_lost(&e) {
+                        // It did not run: no mark may stay behind, or the
+                        // next run would take this error for "applied".
+                        let _ = self.conn.query_drop("ROLLBACK");
+                        let unmark = self.checkpoint.unmark_sql(t);
+                        let _ = self.unlogged_if(alone, |conn| {
+                            conn.query_drop(unmark)
+                                .map_err(ApplyError::query("unmarking"))
+                        });
+                    }
+                    return Err(at(Some(0))(e));
+                }
+            }
+            if ddl && !alone {
+                // What follows the DDL commits with the checkpoint row.
+                self.conn
+                    .query_drop("START TRANSACTION")
+                    .map_err(ApplyError::query("START TRANSACTION after a DDL"))
+                    .map_err(at(None))?;
+            }
+        }
+        if alone && self.mysql {
+            // The DDL used the explicit GTID_NEXT (ERROR 1837 otherwise).
+            crate::target::automatic_gtid_next(&mut self.conn).map_err(at(None))?;
+        }
+        let record = [
+            self.checkpoint.record_sql(&[t]),
+            self.checkpoint.unmark_sql(t),
+        ];
+        // --preserve-gtids: the checkpoint row goes unlogged (no GTID of
+        // the target's own after the source's).
+        self.unlogged_if(alone, |conn| {
+            if alone {
+                conn.query_drop("START TRANSACTION")
+                    .map_err(ApplyError::query("START TRANSACTION"))?;
+            }
+            for stmt in record {
+                conn.query_drop(stmt)
+                    .map_err(ApplyError::query("recording a DDL in the checkpoint table"))?;
+            }
+            conn.query_drop("COMMIT")
+                .map_err(ApplyError::query("COMMIT"))
+        })
+        .map_err(at(None))
+    }
+
+    /// Runs `f` with the session's binary logging off when `off`, and puts
+    /// the session's own setting back after it.
+    fn unlogged_if(
+        &mut self,
+        off: bool,
+        f: impl FnOnce(&mut Conn) -> Result<(), ApplyError>,
+    ) -> Result<(), ApplyError> {
+        if !off || !self.log_bin {
+            return f(&mut self.conn);
+        }
+        self.conn
+            .query_drop("SET SESSION sql_log_bin = 0")
+            .map_err(ApplyError::query(
+                "SET SESSION sql_log_bin = 0 for a checkpoint row of a DDL",
+            ))?;
+        let result = f(&mut self.conn);
+        self.conn
+            .query_drop("SET SESSION sql_log_bin = 1")
+            .map_err(ApplyError::query(
+                "SET SESSION sql_log_bin = 1 after a checkpoint row of a DDL",
+            ))?;
+        result
     }
 
     /// `--preserve-gtids`: the unit's single transaction gets the source's

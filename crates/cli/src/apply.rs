@@ -188,6 +188,11 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
             report.units_split
         );
     }
+    for ddl in &report.ddls_found_applied {
+        eprintln!(
+            "myreplay: note: the DDL at {ddl} when run again: it was found already applied. An earlier run was cut after the server committed it and before its checkpoint row; it is now recorded as applied"
+        );
+    }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if args.read.json {

@@ -8,6 +8,10 @@
 //! // connect clients to 127.0.0.1:proxy.port()
 //! proxy.cut_all();          // every open connection is reset, both sides
 //! proxy.set_refusing(true); // new connections are closed at once
+//! // the server's reply to the next request that contains the text is
+//! // dropped and its connection cut (the request ran; its client never
+//! // hears so), and, with `true`, new connections are refused from then on
+//! proxy.cut_the_reply_to("ALTER TABLE", true);
 //! ```
 //!
 //! Plain std threads: one accepting, two per connection copying bytes.
@@ -34,6 +38,10 @@ struct Shared {
     accepted: AtomicU64,
     refused: AtomicU64,
     cut: AtomicU64,
+    /// See [`Proxy::cut_the_reply_to`]: the text, and whether to refuse
+    /// new connections once the reply was cut.
+    reply_cut: Mutex<Option<(Vec<u8>, bool)>>,
+    replies_cut: AtomicU64,
 }
 
 impl Proxy {
@@ -49,6 +57,8 @@ impl Proxy {
             accepted: AtomicU64::new(0),
             refused: AtomicU64::new(0),
             cut: AtomicU64::new(0),
+            reply_cut: Mutex::new(None),
+            replies_cut: AtomicU64::new(0),
         });
         let s = shared.clone();
         let acceptor = std::thread::spawn(move || accept_loop(listener, s));
@@ -96,6 +106,20 @@ impl Proxy {
     /// Connections cut by [`Proxy::cut_all`].
     pub fn cut(&self) -> u64 {
         self.shared.cut.load(Ordering::SeqCst)
+    }
+
+    /// Once: the next request (client to server bytes) that contains
+    /// `text` reaches the server, and the server's reply to it is dropped
+    /// and that connection cut on both sides: what ran on the server, its
+    /// client never hears about. With `refuse`, new connections are refused
+    /// from that moment on (until [`Proxy::set_refusing`]`(false)`).
+    pub fn cut_the_reply_to(&self, text: &str, refuse: bool) {
+        *self.shared.reply_cut.lock().unwrap() = Some((text.as_bytes().to_vec(), refuse));
+    }
+
+    /// Replies dropped by [`Proxy::cut_the_reply_to`].
+    pub fn replies_cut(&self) -> u64 {
+        self.shared.replies_cut.load(Ordering::SeqCst)
     }
 
     /// Connections open right now.
@@ -146,28 +170,50 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         };
         shared.open.lock().unwrap().push((id, c3, s3));
         shared.accepted.fetch_add(1, Ordering::SeqCst);
-        let s = shared.clone();
+        // Set by the request whose reply is to be cut.
+        let armed = Arc::new(AtomicBool::new(false));
+        let (s, a) = (shared.clone(), armed.clone());
         std::thread::spawn(move || {
-            pump(client, server);
+            pump(client, server, |request| {
+                let mut trigger = s.reply_cut.lock().unwrap();
+                let hit = trigger.as_ref().is_some_and(|(text, _)| {
+                    request.windows(text.len()).any(|w| w == text.as_slice())
+                });
+                if hit {
+                    let (_, refuse) = trigger.take().expect("checked");
+                    if refuse {
+                        s.refusing.store(true, Ordering::SeqCst);
+                    }
+                    a.store(true, Ordering::SeqCst);
+                }
+                true
+            });
             forget(&s, id);
         });
         let s = shared.clone();
         std::thread::spawn(move || {
-            pump(s2, c2);
+            pump(s2, c2, |_| {
+                let cut = armed.load(Ordering::SeqCst);
+                if cut {
+                    s.replies_cut.fetch_add(1, Ordering::SeqCst);
+                }
+                !cut
+            });
             forget(&s, id);
         });
     }
 }
 
-/// Copies bytes from `from` to `to` until either side ends, then shuts both
-/// down (so the other direction ends too).
-fn pump(mut from: TcpStream, mut to: TcpStream) {
+/// Copies bytes from `from` to `to` until either side ends, or `forward`
+/// says no to what was read, then shuts both down (so the other direction
+/// ends too).
+fn pump(mut from: TcpStream, mut to: TcpStream, mut forward: impl FnMut(&[u8]) -> bool) {
     let mut buf = [0u8; 16 * 1024];
     loop {
         match from.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => {
-                if to.write_all(&buf[..n]).is_err() {
+                if !forward(&buf[..n]) || to.write_all(&buf[..n]).is_err() {
                     break;
                 }
             }
