@@ -217,6 +217,13 @@ impl Session {
                     std::thread::sleep(backoff);
                     backoff *= 2;
                     attempt += 1;
+                    if is_unknown_error(&e.source) {
+                        // Whatever state of the session the server's
+                        // applier choked on, the next attempt starts
+                        // without it.
+                        self.reconnect()
+                            .map_err(|source| UnitError { txn: e.txn, source })?;
+                    }
                     // Before running it again: did the unit's transactions
                     // commit meanwhile (another run, or a certification
                     // failure reported after a commit elsewhere)?
@@ -783,12 +790,26 @@ pub fn is_connection_lost(e: &ApplyError) -> bool {
     }
 }
 
-/// Deadlock (1213) and lock wait timeout (1205): worth a retry on the same
-/// session. A lost connection ends the replay cleanly instead (nothing of
-/// the unit committed; re-running the command resumes).
+/// Deadlock (1213), lock wait timeout (1205), and the server's "Unknown
+/// error" (1105): worth another attempt (nothing of the unit committed; the
+/// checkpoint table is asked before it). A lost connection is reconnected
+/// instead (see [`Session::apply`]).
+///
+/// 1105 is what MySQL 9.7 answered once in CI to the first `BINLOG`
+/// statement after a target restart, where the same unit then applied
+/// fine: its row applier failed without saying why. A 1105 that stays is
+/// still a stop, after the attempts.
 pub fn is_transient(e: &ApplyError) -> bool {
     matches!(
         e,
         ApplyError::Query { source: mysql::Error::MySqlError(m), .. } if matches!(m.code, 1205 | 1213)
+    ) || is_unknown_error(e)
+}
+
+/// ERROR 1105 (HY000): Unknown error.
+fn is_unknown_error(e: &ApplyError) -> bool {
+    matches!(
+        e,
+        ApplyError::Query { source: mysql::Error::MySqlError(m), .. } if m.code == 1105
     )
 }

@@ -9,7 +9,7 @@ mod support;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{apply_socket, transactions};
+use common::{apply_socket, checkpoint_rows, transactions};
 use support::{assert_same_tables, Flavour, PrivateMariaDb};
 
 #[test]
@@ -104,23 +104,34 @@ fn killed_at_any_moment_and_run_again_it_ends_equal_to_the_source_on(flavour: Fl
     // committed, and go on. One transaction per commit on one session makes
     // this replay take seconds, so the restart lands in the middle of it.
     let slowest = ["--workers", "1", "--unit-transactions", "1"];
-    let started = std::time::Instant::now();
-    let child = apply_socket(&restarted, &files, &slowest)
+    let total = transactions(&files);
+    let mut child = apply_socket(&restarted, &files, &slowest)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // Restart once the replay has committed something (its checkpoint rows
+    // say so), not after a fixed sleep: on a loaded machine a fixed sleep
+    // can land before the first write or after the last.
+    let started = std::time::Instant::now();
+    let at_restart = loop {
+        let rows = checkpoint_rows(&restarted);
+        if rows > 0 {
+            break rows;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(
+        child.try_wait().unwrap().is_none() && at_restart < total,
+        "the restart happens during the replay ({at_restart} of {total} committed)"
+    );
     restarted.restart();
     let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
         "the replay survives the restart: {}",
         String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        started.elapsed() > Duration::from_secs(2),
-        "the restart happened during the replay"
     );
     assert_same_tables(&source, &restarted);
     let out = apply_socket(&target, &files, &["--workers", "2", "--json"])
@@ -132,7 +143,6 @@ fn killed_at_any_moment_and_run_again_it_ends_equal_to_the_source_on(flavour: Fl
         String::from_utf8_lossy(&out.stderr)
     );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let total = transactions(&files);
     assert!(total > 3300);
     let applied = report["transactions_applied"].as_u64().unwrap();
     let skipped = report["transactions_skipped"].as_u64().unwrap();
