@@ -33,7 +33,7 @@ const RUN_BYTES: u64 = 8 << 20;
 pub(crate) enum Outcome {
     /// Committed; `stop` when the range ends after it.
     Applied {
-        summary: TransactionSummary,
+        summary: Box<TransactionSummary>,
         stop: bool,
     },
     /// Recorded as applied by an earlier run: read past, nothing sent.
@@ -136,7 +136,7 @@ impl Streaming<'_> {
             return Err(failed(e));
         }
         Ok(Outcome::Applied {
-            summary: record.summary,
+            summary: Box::new(record.summary),
             stop,
         })
     }

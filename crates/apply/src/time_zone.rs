@@ -115,6 +115,34 @@ impl Zone {
     }
 }
 
+impl Zone {
+    /// A commit time in microseconds since the epoch as `YYYY-MM-DD
+    /// HH:MM:SS.ffffff` in this zone (with its abbreviation, as
+    /// [`Zone::format`]).
+    pub fn format_micros(&self, us: u64) -> String {
+        let Ok(t) = Timestamp::from_microsecond(us as i64) else {
+            return us.to_string();
+        };
+        let zoned = t.to_zoned(self.tz.clone());
+        if self.tz.iana_name().is_some() && self.name != "UTC" {
+            zoned.strftime("%Y-%m-%d %H:%M:%S%.6f %Z").to_string()
+        } else {
+            zoned.strftime("%Y-%m-%d %H:%M:%S%.6f").to_string()
+        }
+    }
+
+    /// A time in microseconds since the epoch as RFC 3339 in this zone,
+    /// with its offset (`2026-10-25T02:30:00.000123+02:00`): for JSON.
+    pub fn rfc3339_micros(&self, us: u64) -> String {
+        let Ok(t) = Timestamp::from_microsecond(us as i64) else {
+            return us.to_string();
+        };
+        t.to_zoned(self.tz.clone())
+            .strftime("%Y-%m-%dT%H:%M:%S%.6f%:z")
+            .to_string()
+    }
+}
+
 /// An offset as `+HH:MM`, the form `--timezone` takes.
 fn hhmm(offset: Offset) -> String {
     let s = offset.seconds();
@@ -231,5 +259,17 @@ mod tests {
             parse_datetime("2026-10-25 02:30:00", "+02:00"),
             parse_datetime("2026-10-25 00:30:00", "UTC")
         );
+    }
+
+    #[test]
+    fn commit_times_to_the_microsecond_in_a_zone() {
+        let paris = Zone::parse("Europe/Paris").unwrap();
+        // 2026-07-01 10:00:00.000123 UTC
+        let us = 1_782_900_000_000_123;
+        assert_eq!(paris.format_micros(us), "2026-07-01 12:00:00.000123 CEST");
+        assert_eq!(paris.rfc3339_micros(us), "2026-07-01T12:00:00.000123+02:00");
+        let utc = Zone::parse("UTC").unwrap();
+        assert_eq!(utc.format_micros(us), "2026-07-01 10:00:00.000123");
+        assert_eq!(utc.rfc3339_micros(us), "2026-07-01T10:00:00.000123+00:00");
     }
 }

@@ -38,7 +38,9 @@ mod parse_error;
 pub mod payload;
 pub mod reader;
 pub mod resend;
+pub mod selection;
 pub mod stream;
+pub mod table_changes;
 pub mod transaction;
 pub mod value;
 
@@ -51,7 +53,9 @@ pub use gtid::Gtid;
 pub use gtid_set::GtidSet;
 pub use header::EventHeader;
 pub use reader::{EventReader, RawEvent, ReaderOptions};
+pub use selection::{Selection, TablePattern, TransactionTexts};
 pub use stream::{EventStream, StreamOptions};
+pub use table_changes::TableChanges;
 pub use transaction::{
     Item, Transaction, TransactionKind, TransactionStart, TransactionStream, TransactionSummary,
 };

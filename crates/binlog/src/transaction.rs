@@ -72,6 +72,12 @@ pub struct TransactionSummary {
     pub timestamp: u32,
     /// MySQL 8 commit timestamp on the original source, microseconds.
     pub original_commit_us: Option<u64>,
+    /// MySQL 8 commit timestamp on the server that wrote this binlog,
+    /// microseconds (`timestamp` to the microsecond).
+    pub immediate_commit_us: Option<u64>,
+    /// The tables its row events changed, with row counts, in the order
+    /// they were first changed (statements' changes are not counted).
+    pub tables: Vec<crate::TableChanges>,
     pub last_committed: Option<u64>,
     pub sequence_number: Option<u64>,
 }
@@ -102,6 +108,7 @@ struct Open {
     began: bool,
     kind: TransactionKind,
     rows: u64,
+    tables: Vec<crate::TableChanges>,
     events: u64,
     bytes: u64,
     last: Position,
@@ -209,6 +216,7 @@ impl TransactionStream {
             began: false,
             kind: TransactionKind::Empty,
             rows: 0,
+            tables: vec![],
             events: 0,
             bytes: 0,
             last: event.raw.pos.clone(),
@@ -232,6 +240,8 @@ impl TransactionStream {
             bytes: open.bytes,
             timestamp,
             original_commit_us: g.and_then(|g| g.original_commit_timestamp),
+            immediate_commit_us: g.and_then(|g| g.immediate_commit_timestamp),
+            tables: open.tables,
             last_committed: g.and_then(|g| g.last_committed),
             sequence_number: g.and_then(|g| g.sequence_number),
         }));
@@ -361,6 +371,13 @@ impl TransactionStream {
                     ),
                 })?;
                 open.rows += n;
+                crate::TableChanges::add(
+                    &mut open.tables,
+                    &tme.database_name(),
+                    &tme.table_name(),
+                    r.kind,
+                    n,
+                );
                 open.kind = open.kind.max(TransactionKind::Row);
                 if r.is_statement_end() && !open.began {
                     Then::StatementDone

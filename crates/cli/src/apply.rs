@@ -73,7 +73,7 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
     replay.path = apply_path(args);
     let time = |t: &Option<String>| -> anyhow::Result<Option<u32>> {
         t.as_deref()
-            .map(|t| myreplay_apply::filter::parse_datetime(t, &args.timezone))
+            .map(|t| myreplay_apply::filter::parse_datetime(t, &args.read.timezone))
             .transpose()
             .map_err(anyhow::Error::msg)
     };
@@ -105,7 +105,7 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
         if let (Some(given), Some(ts)) = (given, ts) {
             eprintln!(
                 "myreplay: {option} {given} in time zone {} is {} UTC",
-                args.timezone,
+                args.read.timezone,
                 crate::time::utc(ts)
             );
         }

@@ -20,7 +20,7 @@ pub enum Command {
     /// List the events of binlog files, one line per event.
     Events(ReadArgs),
     /// List the transactions of binlog files, one line per transaction.
-    Transactions(ReadArgs),
+    Transactions(TransactionsArgs),
     /// Analyse what may run in parallel: barriers, table-level keys, critical path, speedups.
     #[command(disable_help_flag = true)]
     Plan(PlanArgs),
@@ -79,12 +79,6 @@ pub struct ApplyArgs {
     /// Stop before the first transaction committed at or after this time.
     #[arg(long, value_name = "DATETIME")]
     pub stop_datetime: Option<String>,
-    /// Time zone of --start-datetime / --stop-datetime: UTC, an offset like
-    /// +02:00, or an IANA name like Europe/Paris (the system's time zone
-    /// database; a local time a daylight-saving change skips or repeats is
-    /// refused, naming the candidates).
-    #[arg(long, value_name = "TZ", default_value = "UTC")]
-    pub timezone: String,
     /// Stop before this transaction (MariaDB `D-S-N` or MySQL `uuid[:tag]:N`).
     #[arg(long, value_name = "GTID")]
     pub stop_before_gtid: Option<String>,
@@ -106,6 +100,75 @@ pub struct ApplyArgs {
     /// Print help.
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,
+}
+
+/// `myreplay transactions`.
+#[derive(Debug, Args)]
+pub struct TransactionsArgs {
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub select: SelectArgs,
+}
+
+/// Which transactions to list: every condition given must hold. Each one
+/// listed while one of --database, --table, --kind, --grep is given also
+/// names what `apply` takes to stop just before it.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// Transactions that change a table of this database, or run a
+    /// statement with it as the default database (repeatable).
+    #[arg(long = "database", value_name = "DB")]
+    pub database: Vec<String>,
+    /// Transactions whose row events change this table (repeatable; globs:
+    /// `app.*`, `*.orders`).
+    #[arg(long = "table", value_name = "DB.TABLE")]
+    pub table: Vec<String>,
+    /// Transactions of these kinds: ddl, dml (row or statement), row,
+    /// statement, xa, empty (comma-separated).
+    #[arg(long, value_name = "KINDS")]
+    pub kind: Option<String>,
+    /// Transactions with a statement, or a statement behind their row
+    /// events (ANNOTATE_ROWS, ROWS_QUERY), matching this regular expression
+    /// (`(?i)` for any case).
+    #[arg(long, value_name = "REGEX")]
+    pub grep: Option<String>,
+    /// Committed at or after this time (YYYY-MM-DD HH:MM:SS in --timezone).
+    #[arg(long, value_name = "DATETIME")]
+    pub start_datetime: Option<String>,
+    /// Committed before this time.
+    #[arg(long, value_name = "DATETIME")]
+    pub stop_datetime: Option<String>,
+}
+
+impl SelectArgs {
+    /// The selection these arguments ask for, times in `timezone`.
+    pub fn selection(&self, timezone: &str) -> Result<myreplay_binlog::Selection, String> {
+        let time = |t: &Option<String>| {
+            t.as_deref()
+                .map(|t| myreplay_apply::filter::parse_datetime(t, timezone))
+                .transpose()
+        };
+        Ok(myreplay_binlog::Selection {
+            databases: self.database.clone(),
+            tables: self
+                .table
+                .iter()
+                .map(|t| myreplay_binlog::TablePattern::parse(t))
+                .collect::<Result<_, _>>()?,
+            kinds: match &self.kind {
+                Some(k) => myreplay_binlog::selection::parse_kinds(k)?,
+                None => vec![],
+            },
+            grep: self
+                .grep
+                .as_deref()
+                .map(myreplay_binlog::selection::parse_grep)
+                .transpose()?,
+            start_time: time(&self.start_datetime)?,
+            stop_time: time(&self.stop_datetime)?,
+        })
+    }
 }
 
 /// `myreplay plan`.
@@ -419,6 +482,18 @@ pub struct ReadArgs {
     /// Print NDJSON: one JSON object per line.
     #[arg(long)]
     pub json: bool,
+
+    /// Print more: statements whole, not shortened to one screen line.
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+
+    /// Time zone of the times printed and of --start-datetime /
+    /// --stop-datetime: UTC, an offset like +02:00, or an IANA name like
+    /// Europe/Paris (the system's time zone database; a local time a
+    /// daylight-saving change skips or repeats is refused, naming the
+    /// candidates).
+    #[arg(long, value_name = "TZ", default_value = "UTC")]
+    pub timezone: String,
 
     /// Largest event accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = ReaderOptions::default().max_event_size)]

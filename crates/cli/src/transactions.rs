@@ -1,15 +1,27 @@
-//! `myreplay transactions`: one line per transaction.
+//! `myreplay transactions`: one line per transaction, to find the stop
+//! point: when it committed, its GTID and position, its kind, the tables it
+//! changed with rows per table, and its statements.
 
 use std::io::{self, Write};
 
-use myreplay_binlog::{EventStream, Item, TransactionStream, TransactionSummary};
+use myreplay_apply::time_zone::Zone;
+use myreplay_binlog::{
+    EventStream, Item, Selection, TableChanges, TransactionStream, TransactionSummary,
+    TransactionTexts,
+};
 use serde::Serialize;
 
-use crate::args::ReadArgs;
+use crate::args::{ReadArgs, TransactionsArgs};
+
+/// Characters of statement text on a text line without `--verbose`.
+const SHORT_STATEMENT: usize = 100;
 
 #[derive(Serialize)]
 struct TransactionLine<'a> {
     ordinal: u64,
+    /// The commit time in `--timezone`, RFC 3339 (microseconds when the
+    /// binlog has them: MySQL 8's immediate commit timestamp).
+    commit_time: String,
     file: &'a str,
     offset: u64,
     end_file: &'a str,
@@ -17,32 +29,67 @@ struct TransactionLine<'a> {
     gtid: Option<String>,
     kind: myreplay_binlog::TransactionKind,
     rows: u64,
+    tables: &'a [TableChanges],
+    /// Its statements (statement-format DML, DDL), whole.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    statements: Vec<String>,
+    /// The statements behind its row events (MariaDB ANNOTATE_ROWS, MySQL
+    /// ROWS_QUERY), when the source logged them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    row_queries: Vec<String>,
     events: u64,
     bytes: u64,
+    /// Seconds since the epoch (the binlog's own timestamp).
     timestamp: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit_us: Option<u64>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     rolled_back: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     last_committed: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     sequence_number: Option<u64>,
+    /// What `apply` takes to stop just before this transaction.
+    stop_before: String,
 }
 
-pub fn run(args: &ReadArgs) -> anyhow::Result<()> {
+pub fn run(all: &TransactionsArgs) -> anyhow::Result<()> {
+    let args = &all.read;
+    let zone = Zone::parse(&args.timezone).map_err(anyhow::Error::msg)?;
+    let selection = all
+        .select
+        .selection(&args.timezone)
+        .map_err(anyhow::Error::msg)?;
     let input = crate::input::Input::resolve(args)?;
     let events = EventStream::open(&input.files, input.stream)?;
     let mut txns = TransactionStream::new(events);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut before_start = 0u64;
+    let mut texts = TransactionTexts::default();
     while let Some(item) = txns.next_item()? {
-        let Item::End(t) = item else { continue };
+        let t = match item {
+            Item::Begin(_) => {
+                texts = TransactionTexts::default();
+                continue;
+            }
+            Item::Event(e) => {
+                texts.add(&e.data);
+                continue;
+            }
+            Item::Bookkeeping(_) => continue,
+            Item::End(t) => t,
+        };
         // Inside the start state: the target holds it already.
         if input.holds(t.gtid.as_ref()) {
             before_start += 1;
             continue;
         }
-        if print(&mut out, &t, args.json).is_err() {
+        let texts = std::mem::take(&mut texts);
+        if !selection.matches(&t, &texts) {
+            continue;
+        }
+        if print(&mut out, &t, texts, &zone, args, &selection).is_err() {
             return Ok(()); // broken pipe
         }
     }
@@ -53,9 +100,20 @@ pub fn run(args: &ReadArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print(out: &mut impl Write, t: &TransactionSummary, json: bool) -> io::Result<()> {
+fn print(
+    out: &mut impl Write,
+    t: &TransactionSummary,
+    texts: TransactionTexts,
+    zone: &Zone,
+    args: &ReadArgs,
+    selection: &Selection,
+) -> io::Result<()> {
+    let us = t
+        .immediate_commit_us
+        .unwrap_or(u64::from(t.timestamp) * 1_000_000);
     let line = TransactionLine {
         ordinal: t.ordinal,
+        commit_time: zone.rfc3339_micros(us),
         file: &t.start.file,
         offset: t.start.offset,
         end_file: &t.end.file,
@@ -63,30 +121,123 @@ fn print(out: &mut impl Write, t: &TransactionSummary, json: bool) -> io::Result
         gtid: t.gtid.as_ref().map(|g| g.to_string()),
         kind: t.kind,
         rows: t.rows,
+        tables: &t.tables,
+        statements: texts.statements,
+        row_queries: texts.row_queries,
         events: t.events,
         bytes: t.bytes,
         timestamp: t.timestamp,
+        commit_us: t.immediate_commit_us,
         rolled_back: t.rolled_back,
         last_committed: t.last_committed,
         sequence_number: t.sequence_number,
+        stop_before: stop_before(t),
     };
-    if json {
+    if args.json {
         serde_json::to_writer(&mut *out, &line)?;
-        writeln!(out)
+        return writeln!(out);
+    }
+    let time = match t.immediate_commit_us {
+        Some(us) => zone.format_micros(us),
+        None => zone.format(t.timestamp),
+    };
+    let kind = serde_json::to_value(line.kind).ok();
+    let kind = kind.as_ref().and_then(|k| k.as_str()).unwrap_or("?");
+    let tables = if line.tables.is_empty() {
+        "-".to_string()
     } else {
-        let kind = serde_json::to_value(line.kind).ok();
-        let kind = kind.as_ref().and_then(|k| k.as_str()).unwrap_or("?");
-        writeln!(
-            out,
-            "{}\t{}\t{}\t{}\t{}\t{}\trows={}{}",
-            line.ordinal,
-            line.file,
-            line.offset,
-            line.end,
-            line.gtid.as_deref().unwrap_or("-"),
-            kind,
-            line.rows,
-            if line.rolled_back { " rolled back" } else { "" }
-        )
+        line.tables
+            .iter()
+            .map(table_counts)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    // Statements, else the statements behind the row events.
+    let text = if line.statements.is_empty() {
+        &line.row_queries
+    } else {
+        &line.statements
+    };
+    let text = one_line(&text.join("; "), args.verbose);
+    write!(
+        out,
+        "{}\t{time}\t{}\t{}:{}\t{kind}{}\t{tables}\t{text}",
+        line.ordinal,
+        line.gtid.as_deref().unwrap_or("-"),
+        line.file,
+        line.offset,
+        if line.rolled_back {
+            " (rolled back)"
+        } else {
+            ""
+        },
+    )?;
+    if selection.picks() {
+        write!(out, "\tstop before it: {}", line.stop_before)?;
+    }
+    writeln!(out)
+}
+
+/// The `apply` options that stop just before `t`: its GTID, else its
+/// offset (which `--stop-position` takes in the last file given).
+fn stop_before(t: &TransactionSummary) -> String {
+    match &t.gtid {
+        Some(g) => format!("--stop-before-gtid {g}"),
+        None => format!(
+            "--stop-position {} with {} the last file",
+            t.start.offset,
+            myreplay_apply::checkpoint::file_key(&t.start.file)
+        ),
+    }
+}
+
+/// `db.table +inserted ~updated -deleted`, the counts that are not zero.
+fn table_counts(t: &TableChanges) -> String {
+    let mut s = format!("{}.{}", t.database, t.table);
+    for (sign, n) in [('+', t.inserted), ('~', t.updated), ('-', t.deleted)] {
+        if n > 0 {
+            s.push_str(&format!(" {sign}{n}"));
+        }
+    }
+    s
+}
+
+/// Statement text on one line: line breaks and tabs as spaces, shortened
+/// (unless `whole`) to [`SHORT_STATEMENT`] characters with `...`.
+fn one_line(text: &str, whole: bool) -> String {
+    let flat: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if whole || flat.chars().count() <= SHORT_STATEMENT {
+        return flat;
+    }
+    let mut short: String = flat.chars().take(SHORT_STATEMENT).collect();
+    short.push_str("...");
+    short
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_are_one_line_and_shortened_unless_whole() {
+        assert_eq!(one_line("DROP\n\tTABLE t", false), "DROP  TABLE t");
+        let long = "x".repeat(150);
+        assert_eq!(one_line(&long, false).len(), SHORT_STATEMENT + 3);
+        assert_eq!(one_line(&long, true), long);
+    }
+
+    #[test]
+    fn table_counts_show_what_is_not_zero() {
+        let t = TableChanges {
+            database: "app".into(),
+            table: "t".into(),
+            inserted: 2,
+            updated: 0,
+            deleted: 1,
+        };
+        assert_eq!(table_counts(&t), "app.t +2 -1");
     }
 }
