@@ -115,7 +115,7 @@ RESULTS=$DATA/results-$(date +%Y%m%d-%H%M%S).txt
 {
     echo "# scale run $(date -u +%FT%TZ), myreplay built from $COMMIT"
     echo "# input: ${#FILES[@]} file(s), $SIZE bytes; $ROWS-row transaction; source binlog_row_event_max_size=$EVENT_MAX"
-    "$MYREPLAY" events "${FILES[@]}" | awk -F'\t' '$4 ~ /ROWS/ {n++; s=$3-$2; if (s > m) m = s} END {printf "# rows events: %d, largest %d bytes\n", n, m}' || true
+    "$MYREPLAY" events "${FILES[@]}" | awk -F'\t' '$5 ~ /ROWS/ {n++; s=$3-$2; if (s > m) m = s} END {printf "# rows events: %d, largest %d bytes\n", n, m}' || true
 } | tee "$RESULTS"
 
 # 1. Reading: every transaction decoded and counted, nothing applied.

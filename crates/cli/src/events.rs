@@ -18,12 +18,16 @@ struct EventLine<'a> {
     #[serde(rename = "type")]
     type_name: &'a str,
     timestamp: u32,
+    /// `timestamp` in --timezone, RFC 3339.
+    time: String,
     server_id: u32,
     #[serde(skip_serializing_if = "String::is_empty")]
     info: String,
 }
 
 pub fn run(args: &ReadArgs) -> anyhow::Result<()> {
+    let zone =
+        myreplay_apply::time_zone::Zone::parse(&args.timezone).map_err(anyhow::Error::msg)?;
     let input = crate::input::Input::resolve(args)?;
     let mut stream = EventStream::open(&input.files, input.stream)?;
     let stdout = io::stdout();
@@ -38,6 +42,7 @@ pub fn run(args: &ReadArgs) -> anyhow::Result<()> {
             type_code: event.event_type().code(),
             type_name: &name,
             timestamp: event.raw.header.timestamp,
+            time: zone.rfc3339_micros(u64::from(event.raw.header.timestamp) * 1_000_000),
             server_id: event.raw.header.server_id,
             info: info(&event),
         };
@@ -49,8 +54,14 @@ pub fn run(args: &ReadArgs) -> anyhow::Result<()> {
             let inner = line.inner.map(|i| format!(" [{i}]")).unwrap_or_default();
             writeln!(
                 out,
-                "{}\t{}\t{}{}\t{}\t{}",
-                line.file, line.offset, line.end, inner, line.type_name, line.info
+                "{}\t{}\t{}{}\t{}\t{}\t{}",
+                line.file,
+                line.offset,
+                line.end,
+                inner,
+                zone.format(line.timestamp),
+                line.type_name,
+                line.info
             )
         };
         if written.is_err() {
