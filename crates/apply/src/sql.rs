@@ -88,7 +88,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use myreplay_binlog::decode::{decode_with, TableMapCache};
 use myreplay_binlog::reader::crc32_of_event;
-use myreplay_binlog::value::{Json, RowImage, Value};
+use myreplay_binlog::value::literal::{hex_utf8, json_sql, sql_literal, LiteralHints};
+use myreplay_binlog::value::{RowImage, Value};
 use myreplay_binlog::{
     Event, EventData, EventHeader, Format, Position, QueryClass, RawEvent, RowsEvent, RowsKind,
     TableMap,
@@ -835,91 +836,28 @@ fn row_condition(
     }
 }
 
-/// One value as an SQL literal for column `i` of `table`.
+/// One value as an SQL literal for column `i` of `table` (the shared
+/// rendering, [`myreplay_binlog::value::literal`], told what the target
+/// knows about the column: its signedness and fixed width).
 pub fn render_value(table: &TargetTable, i: usize, v: &Value) -> Result<String, ApplyError> {
     let column = &table.columns[i];
-    let unsupported = |what: &str| {
+    let hints = LiteralHints {
+        // Without signedness metadata the value was sign-extended: read its bits.
+        unsigned_bits: column.unsigned.then_some(match column.data_type.as_str() {
+            "tinyint" => 8,
+            "smallint" => 16,
+            "mediumint" => 24,
+            "int" | "integer" => 32,
+            _ => 64,
+        }),
+        fixed_len: column.fixed_len,
+    };
+    sql_literal(v, &hints).map_err(|what| {
         ApplyError::Unsupported(format!(
             "{} column {}: {what} cannot be applied as SQL; use --apply binlog",
             table.qualified(),
             ident(&column.name)
         ))
-    };
-    Ok(match v {
-        Value::Null => "NULL".into(),
-        Value::Int(n) if column.unsigned => {
-            // Without signedness metadata the value was sign-extended: read its bits.
-            let bits = *n as u64;
-            let u = match column.data_type.as_str() {
-                "tinyint" => bits & 0xff,
-                "smallint" => bits & 0xffff,
-                "mediumint" => bits & 0xff_ffff,
-                "int" | "integer" => bits & 0xffff_ffff,
-                _ => bits,
-            };
-            u.to_string()
-        }
-        Value::Int(n) => n.to_string(),
-        Value::UInt(n) => n.to_string(),
-        Value::Float(f) => {
-            double(f64::from(*f)).ok_or_else(|| unsupported("a NaN or infinite FLOAT"))?
-        }
-        Value::Double(d) => double(*d).ok_or_else(|| unsupported("a NaN or infinite DOUBLE"))?,
-        Value::Decimal(text) => {
-            if !text
-                .bytes()
-                .all(|b| b.is_ascii_digit() || b == b'-' || b == b'.')
-                || text.is_empty()
-            {
-                return Err(unsupported(&format!("the DECIMAL text {text:?}")));
-            }
-            text.clone()
-        }
-        Value::Bit { bytes, .. } => bytes
-            .iter()
-            .fold(0u64, |a, b| (a << 8) | u64::from(*b))
-            .to_string(),
-        Value::Enum(n) => n.to_string(),
-        Value::Set(n) => n.to_string(),
-        Value::Year(y) => y.to_string(),
-        Value::Date { year, month, day } => format!("'{year:04}-{month:02}-{day:02}'"),
-        Value::Time {
-            negative,
-            hours,
-            minutes,
-            seconds,
-            micros,
-        } => format!(
-            "'{}{hours:02}:{minutes:02}:{seconds:02}.{micros:06}'",
-            if *negative { "-" } else { "" }
-        ),
-        Value::DateTime {
-            year,
-            month,
-            day,
-            hour,
-            minute,
-            second,
-            micros,
-        } => {
-            format!("'{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}.{micros:06}'")
-        }
-        Value::Timestamp { seconds, micros } => timestamp(*seconds, *micros),
-        Value::Bytes(bytes) if column.fixed_len.is_some_and(|n| bytes.len() < n) => {
-            let mut padded = bytes.clone();
-            padded.resize(column.fixed_len.unwrap_or(0), 0);
-            hex(&padded)
-        }
-        Value::String { bytes, .. } | Value::Bytes(bytes) | Value::Geometry(bytes) => hex(bytes),
-        Value::Json(j) => json_sql(j).map_err(|what| unsupported(&what))?,
-        Value::JsonDiff(_) => {
-            return Err(unsupported("a partial JSON update (PARTIAL_UPDATE_ROWS)"))
-        }
-        Value::Vector(v) => {
-            let bytes: Vec<u8> = v.iter().flat_map(|f| f.to_le_bytes()).collect();
-            hex(&bytes)
-        }
-        _ => return Err(unsupported("a value of a type the SQL path does not know")),
     })
 }
 
@@ -955,149 +893,11 @@ fn json_diff_expression(
     Ok(e)
 }
 
-/// `X'..'`: a binary string literal.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
-    let mut s = String::with_capacity(bytes.len() * 2 + 3);
-    s.push_str("X'");
-    for b in bytes {
-        s.push(DIGITS[usize::from(b >> 4)] as char);
-        s.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    s.push('\'');
-    s
-}
-
-/// A UTF-8 text literal as `CONVERT(X'..' USING utf8mb4)`.
-fn hex_utf8(s: &str) -> String {
-    format!("CONVERT({} USING utf8mb4)", hex(s.as_bytes()))
-}
-
-/// A double literal that reads back as exactly `d` (shortest round-trip
-/// digits, `e` notation: always a floating-point literal). None for NaN and
-/// infinities, which a column cannot hold.
-pub fn double(d: f64) -> Option<String> {
-    if !d.is_finite() {
-        return None;
-    }
-    Some(format!("{d:e}"))
-}
-
-/// A TIMESTAMP (seconds since the epoch, UTC) as text in UTC; 0 is the zero
-/// timestamp.
-pub fn timestamp(seconds: u32, micros: u32) -> String {
-    if seconds == 0 && micros == 0 {
-        return "'0000-00-00 00:00:00'".into();
-    }
-    format!("'{}.{micros:06}'", crate::time_zone::utc(seconds))
-}
-
-/// MySQL binary JSON as JSON text. Opaque scalars (DECIMAL, dates, other
-/// column types) have no JSON text form that reads back as the same binary
-/// JSON: refused.
-/// A JSON value as an SQL expression of type JSON that the server stores
-/// as the same binary JSON: `CAST(<text> AS JSON)`, except around unsigned
-/// integers up to i64::MAX, which JSON text would read back as signed
-/// (`5` is an INTEGER, the source's `CAST(5 AS UNSIGNED)` an UNSIGNED
-/// INTEGER: another binary value). Those are built with JSON_ARRAY /
-/// JSON_OBJECT around `CAST(CAST(n AS UNSIGNED) AS JSON)`; the parts
-/// without one stay text.
-fn json_sql(j: &Json) -> Result<String, String> {
-    fn has_small_uint(j: &Json) -> bool {
-        match j {
-            Json::UInt(n) => *n <= i64::MAX as u64,
-            Json::Array(items) => items.iter().any(has_small_uint),
-            Json::Object(members) => members.iter().any(|(_, v)| has_small_uint(v)),
-            _ => false,
-        }
-    }
-    if !has_small_uint(j) {
-        let mut text = String::new();
-        json_text(j, &mut text)?;
-        return Ok(format!("CAST({} AS JSON)", hex_utf8(&text)));
-    }
-    Ok(match j {
-        Json::UInt(n) => format!("CAST(CAST({n} AS UNSIGNED) AS JSON)"),
-        Json::Array(items) => {
-            let items: Vec<String> = items.iter().map(json_sql).collect::<Result<_, _>>()?;
-            format!("JSON_ARRAY({})", items.join(","))
-        }
-        Json::Object(members) => {
-            let mut args = Vec::with_capacity(members.len() * 2);
-            for (k, v) in members {
-                args.push(hex_utf8(k));
-                args.push(json_sql(v)?);
-            }
-            format!("JSON_OBJECT({})", args.join(","))
-        }
-        _ => unreachable!("only containers and unsigned integers hold one"),
-    })
-}
-
-fn json_text(j: &Json, out: &mut String) -> Result<(), String> {
-    match j {
-        Json::Null => out.push_str("null"),
-        Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Json::Int(n) => {
-            let _ = write!(out, "{n}");
-        }
-        Json::UInt(n) => {
-            let _ = write!(out, "{n}");
-        }
-        Json::Double(d) => {
-            out.push_str(&double(*d).ok_or("a NaN or infinite JSON number")?);
-        }
-        Json::String(s) => json_string(s, out),
-        Json::Array(items) => {
-            out.push('[');
-            for (n, item) in items.iter().enumerate() {
-                if n > 0 {
-                    out.push(',');
-                }
-                json_text(item, out)?;
-            }
-            out.push(']');
-        }
-        Json::Object(members) => {
-            out.push('{');
-            for (n, (k, v)) in members.iter().enumerate() {
-                if n > 0 {
-                    out.push(',');
-                }
-                json_string(k, out);
-                out.push(':');
-                json_text(v, out)?;
-            }
-            out.push('}');
-        }
-        _ => {
-            return Err(
-                "a JSON document holding an opaque value (DECIMAL, date, time or other MySQL type)"
-                    .into(),
-            )
-        }
-    }
-    Ok(())
-}
-
-fn json_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use myreplay_binlog::value::literal::{double, json_text, timestamp};
+    use myreplay_binlog::value::Json;
 
     fn table() -> TargetTable {
         let col = |name: &str, data_type: &str, unsigned: bool, text: bool| TargetColumn {

@@ -20,6 +20,7 @@ pub enum Command {
     /// List the events of binlog files, one line per event.
     Events(ReadArgs),
     /// List the transactions of binlog files, one line per transaction.
+    #[command(disable_help_flag = true)]
     Transactions(TransactionsArgs),
     /// Analyse what may run in parallel: barriers, table-level keys, critical path, speedups.
     #[command(disable_help_flag = true)]
@@ -109,6 +110,18 @@ pub struct TransactionsArgs {
     pub read: ReadArgs,
     #[command(flatten)]
     pub select: SelectArgs,
+    /// Decode every row change: before and after images, column by column
+    /// (names from binlog_row_metadata=FULL, else from the server given
+    /// with -h / -S, else @1..@n).
+    #[arg(long)]
+    pub rows: bool,
+    /// A server holding the schema (e.g. the restored backup), for column
+    /// names with --rows.
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    /// Print help.
+    #[arg(long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
 }
 
 /// Which transactions to list: every condition given must hold. Each one

@@ -8,6 +8,7 @@ mod events;
 mod exit;
 mod input;
 mod plan;
+mod rows;
 mod time;
 mod transactions;
 

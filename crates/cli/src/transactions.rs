@@ -51,6 +51,9 @@ struct TransactionLine<'a> {
     sequence_number: Option<u64>,
     /// What `apply` takes to stop just before this transaction.
     stop_before: String,
+    /// With --rows: every row change, in order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    changes: Option<Vec<serde_json::Value>>,
 }
 
 pub fn run(all: &TransactionsArgs) -> anyhow::Result<()> {
@@ -60,6 +63,10 @@ pub fn run(all: &TransactionsArgs) -> anyhow::Result<()> {
         .select
         .selection(&args.timezone)
         .map_err(anyhow::Error::msg)?;
+    let server = match (all.rows, all.conn.options()?) {
+        (true, Some(opts)) => server_names(&opts)?,
+        _ => Default::default(),
+    };
     let input = crate::input::Input::resolve(args)?;
     let events = EventStream::open(&input.files, input.stream)?;
     let mut txns = TransactionStream::new(events);
@@ -67,14 +74,22 @@ pub fn run(all: &TransactionsArgs) -> anyhow::Result<()> {
     let mut out = io::BufWriter::new(stdout.lock());
     let mut before_start = 0u64;
     let mut texts = TransactionTexts::default();
+    let mut changes: Vec<crate::rows::RowChange> = vec![];
     while let Some(item) = txns.next_item()? {
         let t = match item {
             Item::Begin(_) => {
                 texts = TransactionTexts::default();
+                changes.clear();
                 continue;
             }
             Item::Event(e) => {
                 texts.add(&e.data);
+                if let (true, myreplay_binlog::EventData::Rows(r)) = (all.rows, &e.data) {
+                    let Some(table) = txns.table_map(r.table_id) else {
+                        anyhow::bail!("{}: a rows event without its TABLE_MAP", e.raw.pos);
+                    };
+                    changes.extend(crate::rows::changes(&e, r, table, &server, &zone)?);
+                }
                 continue;
             }
             Item::Bookkeeping(_) => continue,
@@ -89,7 +104,8 @@ pub fn run(all: &TransactionsArgs) -> anyhow::Result<()> {
         if !selection.matches(&t, &texts) {
             continue;
         }
-        if print(&mut out, &t, texts, &zone, args, &selection).is_err() {
+        let rows = all.rows.then(|| std::mem::take(&mut changes));
+        if print(&mut out, &t, texts, rows, &zone, args, &selection).is_err() {
             return Ok(()); // broken pipe
         }
     }
@@ -104,6 +120,7 @@ fn print(
     out: &mut impl Write,
     t: &TransactionSummary,
     texts: TransactionTexts,
+    rows: Option<Vec<crate::rows::RowChange>>,
     zone: &Zone,
     args: &ReadArgs,
     selection: &Selection,
@@ -132,8 +149,13 @@ fn print(
         last_committed: t.last_committed,
         sequence_number: t.sequence_number,
         stop_before: stop_before(t),
+        changes: None,
     };
     if args.json {
+        let line = TransactionLine {
+            changes: rows.map(|r| r.into_iter().map(|c| c.json).collect()),
+            ..line
+        };
         serde_json::to_writer(&mut *out, &line)?;
         return writeln!(out);
     }
@@ -175,7 +197,26 @@ fn print(
     if selection.picks() {
         write!(out, "\tstop before it: {}", line.stop_before)?;
     }
-    writeln!(out)
+    writeln!(out)?;
+    for change in rows.iter().flatten() {
+        writeln!(out, "{}", change.text)?;
+    }
+    Ok(())
+}
+
+/// Column names of every table of the server `opts` names.
+fn server_names(opts: &myreplay_apply::ConnectOptions) -> anyhow::Result<crate::rows::ServerNames> {
+    let mut conn = opts.conn()?;
+    let schema = myreplay_apply::load_schema(&mut conn, &[])?;
+    Ok(schema
+        .tables()
+        .map(|t| {
+            (
+                (t.name.schema.to_string(), t.name.table.to_string()),
+                t.columns.iter().map(|c| c.name.clone()).collect(),
+            )
+        })
+        .collect())
 }
 
 /// The `apply` options that stop just before `t`: its GTID, else its

@@ -23,6 +23,7 @@ mod decimal;
 mod decode;
 mod error;
 mod json;
+pub mod literal;
 mod row;
 mod table_map;
 mod temporal;
@@ -37,7 +38,8 @@ pub use row::{
     RowImage, RowImages, Rows, RowsLayout,
 };
 pub use table_map::{
-    columns_from_parts, columns_from_table_map, primary_key_from_table_map, KeyColumns, MAX_COLUMNS,
+    column_names_from_table_map, columns_from_parts, columns_from_table_map,
+    primary_key_from_table_map, KeyColumns, MAX_COLUMNS,
 };
 
 /// One decoded column value.

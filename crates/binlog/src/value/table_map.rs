@@ -11,6 +11,7 @@ use super::{ColumnDef, ValueError};
 const SIGNEDNESS: u8 = 1;
 const DEFAULT_CHARSET: u8 = 2;
 const COLUMN_CHARSET: u8 = 3;
+const COLUMN_NAME: u8 = 4;
 const SIMPLE_PRIMARY_KEY: u8 = 8;
 const PRIMARY_KEY_WITH_PREFIX: u8 = 9;
 const ENUM_AND_SET_DEFAULT_CHARSET: u8 = 10;
@@ -117,6 +118,40 @@ pub fn primary_key_from_table_map(
             }
             _ => {}
         }
+    }
+    Ok(None)
+}
+
+/// The column names a table map's optional metadata holds (MySQL 8
+/// `binlog_row_metadata=FULL`), one per column; `None` when it has none.
+pub fn column_names_from_table_map(
+    tme: &TableMapEvent<'_>,
+) -> Result<Option<Vec<String>>, ValueError> {
+    let body = serialized(tme);
+    let Parts {
+        count, optional, ..
+    } = parts(&body)?;
+    let mut r = Reader::new(optional);
+    while r.remaining() > 0 {
+        let field = r.u8("optional metadata type")?;
+        let len = r.lenenc("optional metadata length")?;
+        let value = r.take_u64(len, "optional metadata value")?;
+        if field != COLUMN_NAME {
+            continue;
+        }
+        let mut v = Reader::new(value);
+        let mut names = Vec::with_capacity(count);
+        while v.remaining() > 0 {
+            let n = v.lenenc("column name length")?;
+            names.push(String::from_utf8_lossy(v.take_u64(n, "column name")?).into_owned());
+        }
+        if names.len() != count {
+            return Err(bad_map(format!(
+                "{} column names for {count} columns",
+                names.len()
+            )));
+        }
+        return Ok(Some(names));
     }
     Ok(None)
 }

@@ -1,0 +1,259 @@
+//! `transactions --rows`: every row change of a rows event, column by
+//! column, as text (values as the SQL apply path writes them: one
+//! rendering, [`myreplay_binlog::value::literal`]) or as typed JSON.
+
+use myreplay_apply::time_zone::Zone;
+use myreplay_binlog::value::literal::{hex, sql_literal, LiteralHints};
+use myreplay_binlog::value::{column_names_from_table_map, Json, RowImage, Value};
+use myreplay_binlog::{Event, RowsEvent, RowsKind, TableMap};
+use serde_json::{json, Map, Value as J};
+
+/// Column names by table, when a server gave them (`-h` / `-S`).
+pub type ServerNames = std::collections::HashMap<(String, String), Vec<String>>;
+
+/// One row change, ready to print.
+pub struct RowChange {
+    pub text: String,
+    pub json: J,
+}
+
+/// Every row of `rows` (of `event`), decoded against `table`.
+pub fn changes(
+    event: &Event,
+    rows: &RowsEvent,
+    table: &TableMap,
+    server: &ServerNames,
+    zone: &Zone,
+) -> anyhow::Result<Vec<RowChange>> {
+    let (db, name) = (table.database_name(), table.table_name());
+    let names: Vec<String> = match column_names_from_table_map(&table.event) {
+        Ok(Some(names)) => names,
+        _ => match server.get(&(db.to_string(), name.to_string())) {
+            Some(names) if names.len() >= table.columns.len() => names.clone(),
+            _ => (1..=table.columns.len()).map(|i| format!("@{i}")).collect(),
+        },
+    };
+    let kind = match rows.kind {
+        RowsKind::Write => "INSERT",
+        RowsKind::Update => "UPDATE",
+        RowsKind::Delete => "DELETE",
+    };
+    let at = |e: &dyn std::fmt::Display| {
+        anyhow::anyhow!(
+            "{}: decoding the rows of `{db}`.`{name}`: {e}; the binlog and its TABLE_MAP do not agree",
+            event.raw.pos
+        )
+    };
+    let mut out = vec![];
+    for images in rows.rows(table).map_err(|e| at(&e))? {
+        let images = images.map_err(|e| at(&e))?;
+        let mut text = format!("\t{kind} `{db}`.`{name}`");
+        let mut j = Map::new();
+        j.insert("kind".into(), json!(kind.to_ascii_lowercase()));
+        j.insert("database".into(), json!(db));
+        j.insert("table".into(), json!(name));
+        j.insert("offset".into(), json!(event.raw.pos.offset));
+        for (label, image) in [("before", &images.before), ("after", &images.after)] {
+            let Some(image) = image else { continue };
+            text.push_str(&format!("\t{label}: {}", image_text(image, &names)));
+            let (values, missing) = image_json(image, &names, zone);
+            j.insert(label.into(), J::Object(values));
+            if !missing.is_empty() {
+                j.insert(format!("{label}_missing"), json!(missing));
+            }
+        }
+        out.push(RowChange {
+            text,
+            json: J::Object(j),
+        });
+    }
+    Ok(out)
+}
+
+/// `name=literal ...`, then the columns the image does not hold.
+fn image_text(image: &RowImage, names: &[String]) -> String {
+    let mut parts = vec![];
+    let mut missing = vec![];
+    for (i, v) in image.iter().enumerate() {
+        let name = &names[i];
+        match v {
+            Some(v) => parts.push(format!("{name}={}", value_text(v))),
+            None => missing.push(name.as_str()),
+        }
+    }
+    let mut s = parts.join(" ");
+    if !missing.is_empty() {
+        s.push_str(&format!(" (not in the image: {})", missing.join(" ")));
+    }
+    s
+}
+
+/// A value as the SQL path writes it; text columns also readable.
+fn value_text(v: &Value) -> String {
+    match sql_literal(v, &LiteralHints::default()) {
+        Ok(lit) => match v {
+            // Text, and binary that reads as text: also shown as text.
+            Value::String { bytes, .. } | Value::Bytes(bytes) => match std::str::from_utf8(bytes) {
+                Ok(s) if !s.is_empty() && !s.chars().any(char::is_control) => {
+                    format!("{lit} /* '{}' */", s.replace("*/", "* /"))
+                }
+                _ => lit,
+            },
+            _ => lit,
+        },
+        Err(_) => match v {
+            Value::JsonDiff(diffs) => {
+                let ops: Vec<String> = diffs
+                    .iter()
+                    .map(|d| {
+                        format!(
+                            "{:?} {}{}",
+                            d.op,
+                            d.path,
+                            d.value
+                                .as_ref()
+                                .map(|v| format!(" = {}", json_of(v)))
+                                .unwrap_or_default()
+                        )
+                    })
+                    .collect();
+                format!("/* partial JSON update: {} */", ops.join(", "))
+            }
+            Value::Json(j) => format!("/* JSON {} */", json_of(j)),
+            Value::Float(f) => format!("/* {f} */"),
+            Value::Double(d) => format!("/* {d} */"),
+            other => format!("/* {other:?} */"),
+        },
+    }
+}
+
+/// The image's values by column name, typed, and the names it lacks.
+fn image_json(image: &RowImage, names: &[String], zone: &Zone) -> (Map<String, J>, Vec<String>) {
+    let mut values = Map::new();
+    let mut missing = vec![];
+    for (i, v) in image.iter().enumerate() {
+        match v {
+            Some(v) => {
+                values.insert(names[i].clone(), value_json(v, zone));
+            }
+            None => missing.push(names[i].clone()),
+        }
+    }
+    (values, missing)
+}
+
+/// A value as typed JSON: numbers as numbers, DECIMAL as its exact text
+/// (a string: most JSON readers take numbers as doubles), temporal values
+/// as ISO 8601 text (TIMESTAMP in --timezone), JSON as JSON, text as a
+/// string when it is UTF-8, binary as `{"hex": ...}`.
+pub fn value_json(v: &Value, zone: &Zone) -> J {
+    let bin = |b: &[u8]| json!({ "hex": hex(b).trim_start_matches("X'").trim_end_matches('\'') });
+    match v {
+        Value::Null => J::Null,
+        Value::Int(n) => json!(n),
+        Value::UInt(n) => json!(n),
+        Value::Float(f) => finite(f64::from(*f)),
+        Value::Double(d) => finite(*d),
+        Value::Decimal(t) => json!(t),
+        Value::Bit { bytes, .. } => json!(bytes.iter().fold(0u64, |a, b| (a << 8) | u64::from(*b))),
+        Value::Enum(n) => json!(n),
+        Value::Set(n) => json!(n),
+        Value::Year(y) => json!(y),
+        Value::Date { year, month, day } => json!(format!("{year:04}-{month:02}-{day:02}")),
+        Value::Time {
+            negative,
+            hours,
+            minutes,
+            seconds,
+            micros,
+        } => json!(format!(
+            "{}{hours:02}:{minutes:02}:{seconds:02}.{micros:06}",
+            if *negative { "-" } else { "" }
+        )),
+        Value::DateTime {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            micros,
+        } => json!(format!(
+            "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{micros:06}"
+        )),
+        Value::Timestamp { seconds, micros } => {
+            json!(zone.rfc3339_micros(u64::from(*seconds) * 1_000_000 + u64::from(*micros)))
+        }
+        Value::String { bytes, .. } => match std::str::from_utf8(bytes) {
+            Ok(s) => json!(s),
+            Err(_) => bin(bytes),
+        },
+        Value::Bytes(b) | Value::Geometry(b) => bin(b),
+        Value::Json(j) => json_of(j),
+        Value::JsonDiff(diffs) => J::Array(
+            diffs
+                .iter()
+                .map(|d| {
+                    json!({
+                        "op": format!("{:?}", d.op).to_ascii_lowercase(),
+                        "path": d.path,
+                        "value": d.value.as_ref().map(json_of),
+                    })
+                })
+                .collect(),
+        ),
+        Value::Vector(v) => json!(v),
+        #[allow(unreachable_patterns)]
+        other => json!(format!("{other:?}")),
+    }
+}
+
+fn finite(d: f64) -> J {
+    serde_json::Number::from_f64(d).map_or_else(|| json!(d.to_string()), J::Number)
+}
+
+/// MySQL binary JSON as JSON (opaque scalars as their text).
+fn json_of(j: &Json) -> J {
+    match j {
+        Json::Null => J::Null,
+        Json::Bool(b) => json!(b),
+        Json::Int(n) => json!(n),
+        Json::UInt(n) => json!(n),
+        Json::Double(d) => finite(*d),
+        Json::String(s) => json!(s),
+        Json::Array(items) => J::Array(items.iter().map(json_of).collect()),
+        Json::Object(members) => J::Object(
+            members
+                .iter()
+                .map(|(k, v)| (k.clone(), json_of(v)))
+                .collect(),
+        ),
+        Json::Decimal(t) => json!(t),
+        Json::Date { year, month, day } => json!(format!("{year:04}-{month:02}-{day:02}")),
+        Json::Time {
+            negative,
+            hours,
+            minutes,
+            seconds,
+            micros,
+        } => json!(format!(
+            "{}{hours:02}:{minutes:02}:{seconds:02}.{micros:06}",
+            if *negative { "-" } else { "" }
+        )),
+        Json::DateTime {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            micros,
+        } => json!(format!(
+            "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{micros:06}"
+        )),
+        Json::Opaque { column_type, data } => {
+            json!({ "opaque_type": column_type, "hex": hex(data).trim_start_matches("X'").trim_end_matches('\'') })
+        }
+        other => json!(format!("{other:?}")),
+    }
+}
