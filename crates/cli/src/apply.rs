@@ -44,7 +44,13 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
                 if c.gtid_mode { "ON" } else { "OFF" }
             );
         }
-        return crate::plan::report(&args.read, &input, Some(target), &[]);
+        return crate::plan::report(
+            &args.read,
+            &input,
+            Some(target),
+            &[],
+            &myreplay_binlog::Selection::default(),
+        );
     }
     if input.recovery.is_some() && input.files.is_empty() {
         // Proven above: the target holds every transaction of the binlogs.

@@ -18,7 +18,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List the events of binlog files, one line per event.
-    Events(ReadArgs),
+    Events(EventsArgs),
     /// List the transactions of binlog files, one line per transaction.
     #[command(disable_help_flag = true)]
     Transactions(TransactionsArgs),
@@ -101,6 +101,17 @@ pub struct ApplyArgs {
     /// Print help.
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,
+}
+
+/// `myreplay events`.
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// With any of these, only the events of the transactions they pick
+    /// (the files' own header events left out).
+    #[command(flatten)]
+    pub select: SelectArgs,
 }
 
 /// `myreplay transactions`.
@@ -191,9 +202,10 @@ pub struct PlanArgs {
     pub read: ReadArgs,
     #[command(flatten)]
     pub conn: ConnArgs,
-    /// Databases whose schema to read from the server (default: all but the system ones).
-    #[arg(long = "database", value_name = "DB")]
-    pub database: Vec<String>,
+    /// Plan only the transactions these pick; `--database` also limits
+    /// the schema read from the server (default: all but the system ones).
+    #[command(flatten)]
+    pub select: SelectArgs,
     /// Print help.
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,

@@ -2,10 +2,10 @@
 
 use std::io::{self, Write};
 
-use myreplay_binlog::{Event, EventData, EventStream};
+use myreplay_binlog::{Event, EventData, EventStream, Item, TransactionStream, TransactionTexts};
 use serde::Serialize;
 
-use crate::args::ReadArgs;
+use crate::args::EventsArgs;
 
 #[derive(Serialize)]
 struct EventLine<'a> {
@@ -25,14 +25,19 @@ struct EventLine<'a> {
     info: String,
 }
 
-pub fn run(args: &ReadArgs) -> anyhow::Result<()> {
+pub fn run(all: &EventsArgs) -> anyhow::Result<()> {
+    let args = &all.read;
     let zone =
         myreplay_apply::time_zone::Zone::parse(&args.timezone).map_err(anyhow::Error::msg)?;
+    let selection = all
+        .select
+        .selection(&args.timezone)
+        .map_err(anyhow::Error::msg)?;
     let input = crate::input::Input::resolve(args)?;
-    let mut stream = EventStream::open(&input.files, input.stream)?;
+    let stream = EventStream::open(&input.files, input.stream)?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    while let Some(event) = stream.next_event()? {
+    let print = |out: &mut io::BufWriter<io::StdoutLock<'_>>, event: &Event| -> io::Result<()> {
         let name = event.event_type().name();
         let line = EventLine {
             file: &event.raw.pos.file,
@@ -44,12 +49,11 @@ pub fn run(args: &ReadArgs) -> anyhow::Result<()> {
             timestamp: event.raw.header.timestamp,
             time: zone.rfc3339_micros(u64::from(event.raw.header.timestamp) * 1_000_000),
             server_id: event.raw.header.server_id,
-            info: info(&event),
+            info: info(event),
         };
-        let written = if args.json {
-            serde_json::to_writer(&mut out, &line)
-                .map_err(io::Error::from)
-                .and_then(|()| writeln!(out))
+        if args.json {
+            serde_json::to_writer(&mut *out, &line).map_err(io::Error::from)?;
+            writeln!(out)
         } else {
             let inner = line.inner.map(|i| format!(" [{i}]")).unwrap_or_default();
             writeln!(
@@ -63,10 +67,47 @@ pub fn run(args: &ReadArgs) -> anyhow::Result<()> {
                 line.type_name,
                 line.info
             )
-        };
-        if written.is_err() {
-            // Broken pipe (`| head`): stop quietly.
-            return Ok(());
+        }
+    };
+    let selective =
+        selection.picks() || selection.start_time.is_some() || selection.stop_time.is_some();
+    if !selective {
+        let mut stream = stream;
+        while let Some(event) = stream.next_event()? {
+            if print(&mut out, &event).is_err() {
+                // Broken pipe (`| head`): stop quietly.
+                return Ok(());
+            }
+        }
+        let _ = out.flush();
+        return Ok(());
+    }
+    // Only the events of the transactions picked: each transaction's
+    // events are held until its end decides.
+    let mut txns = TransactionStream::new(stream);
+    let mut held: Vec<Event> = vec![];
+    let mut texts = TransactionTexts::default();
+    while let Some(item) = txns.next_item()? {
+        match item {
+            Item::Bookkeeping(_) => {}
+            Item::Begin(_) => {
+                held.clear();
+                texts = TransactionTexts::default();
+            }
+            Item::Event(e) => {
+                texts.add(&e.data);
+                held.push(e);
+            }
+            Item::End(t) => {
+                if input.holds(t.gtid.as_ref()) || !selection.matches(&t, &texts) {
+                    continue;
+                }
+                for e in held.drain(..) {
+                    if print(&mut out, &e).is_err() {
+                        return Ok(());
+                    }
+                }
+            }
         }
     }
     let _ = out.flush();

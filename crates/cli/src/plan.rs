@@ -43,6 +43,10 @@ struct Report<'a> {
     warnings: Vec<String>,
     /// Transactions inside the start state (the target holds them), not planned.
     transactions_before_start: u64,
+    /// Transactions the filters (--database, --table, --kind, --grep,
+    /// --start/--stop-datetime) left out, not planned.
+    #[serde(skip_serializing_if = "is_zero")]
+    transactions_left_out: u64,
     /// Where the recovery starts and why, every binlog (with --from-backup,
     /// --start-gtid, --binlog-dir or --binlog-index).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -81,7 +85,17 @@ impl RowImages {
 
 pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
     let input = crate::input::Input::resolve(&args.read)?;
-    report(&args.read, &input, args.conn.options()?, &args.database)
+    let selection = args
+        .select
+        .selection(&args.read.timezone)
+        .map_err(anyhow::Error::msg)?;
+    report(
+        &args.read,
+        &input,
+        args.conn.options()?,
+        &args.select.database,
+        &selection,
+    )
 }
 
 /// Plans `read`'s binlogs, with the keys of the server `conn` names if any,
@@ -91,6 +105,7 @@ pub fn report(
     input: &crate::input::Input,
     conn: Option<myreplay_apply::ConnectOptions>,
     databases: &[String],
+    selection: &myreplay_binlog::Selection,
 ) -> anyhow::Result<()> {
     let (mut planner, schema_notes) = match conn {
         Some(opts) => {
@@ -109,14 +124,25 @@ pub fn report(
     let mut by_cause = BTreeMap::new();
     let mut largest: Vec<Largest> = vec![];
     let mut images = RowImages::default();
+    let mut texts = myreplay_binlog::TransactionTexts::default();
+    let mut left_out = 0u64;
     while let Some(item) = txns.next_item()? {
         images.count(&item);
+        match &item {
+            myreplay_binlog::Item::Begin(_) => texts = Default::default(),
+            myreplay_binlog::Item::Event(e) => texts.add(&e.data),
+            _ => {}
+        }
         let Some(p) = planner.feed(&item)? else {
             continue;
         };
         // Inside the start state: the target holds it already.
         if input.holds(p.summary.gtid.as_ref()) {
             before_start += 1;
+            continue;
+        }
+        if !selection.matches(&p.summary, &texts) {
+            left_out += 1;
             continue;
         }
         transactions += 1;
@@ -184,6 +210,7 @@ pub fn report(
         row_images: images,
         warnings,
         transactions_before_start: before_start,
+        transactions_left_out: left_out,
         recovery: input.recovery.as_ref(),
     };
     let stdout = std::io::stdout();
@@ -246,6 +273,13 @@ fn print_text(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
             r.transactions_before_start
         )?;
     }
+    if r.transactions_left_out > 0 {
+        writeln!(
+            out,
+            "left out:          {} transactions the filters did not pick, not planned",
+            r.transactions_left_out
+        )?;
+    }
     writeln!(out, "row changes:       {}", r.rows)?;
     writeln!(
         out,
@@ -298,4 +332,8 @@ fn print_text(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
         writeln!(out, "warning: {w}")?;
     }
     Ok(())
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

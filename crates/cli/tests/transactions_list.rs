@@ -143,18 +143,46 @@ fn lists_times_tables_rows_and_statements(f: Flavour) {
     assert!(short.contains(&time[..19]), "{short} has {utc}");
 }
 
+/// The same filters pick the same transactions in `events` and `plan`.
+fn events_and_plan_take_the_same_filters(f: Flavour) {
+    let (_source, files, long_ddl) = scenario(f);
+    let total = myreplay(&["transactions"], &files).lines().count();
+    let events = myreplay(&["events", "--kind", "ddl"], &files);
+    assert!(events.contains(&long_ddl[..60]), "{events}");
+    assert!(
+        !events.contains("TABLE_MAP") && !events.contains("FORMAT_DESCRIPTION"),
+        "only the DDL's events: {events}"
+    );
+    let grep = myreplay(&["events", "--grep", "WHERE id = 1"], &files);
+    assert!(grep.contains("DELETE FROM app.a WHERE id = 1"), "{grep}");
+    assert!(!grep.contains("ALTER TABLE"), "{grep}");
+    let plan: serde_json::Value =
+        serde_json::from_str(&myreplay(&["plan", "--json", "--table", "app.b"], &files)).unwrap();
+    assert_eq!(plan["transactions"], 1, "{plan}");
+    assert_eq!(plan["transactions_left_out"], total as u64 - 1, "{plan}");
+}
+
 flavour_tests!(
     on_mariadb_10_11,
     Flavour::MariaDb,
-    [lists_times_tables_rows_and_statements]
+    [
+        lists_times_tables_rows_and_statements,
+        events_and_plan_take_the_same_filters
+    ]
 );
 flavour_tests!(
     on_mariadb_11_8,
     Flavour::MariaDb118,
-    [lists_times_tables_rows_and_statements]
+    [
+        lists_times_tables_rows_and_statements,
+        events_and_plan_take_the_same_filters
+    ]
 );
 flavour_tests!(
     on_mysql_9_7,
     Flavour::MySql97,
-    [lists_times_tables_rows_and_statements]
+    [
+        lists_times_tables_rows_and_statements,
+        events_and_plan_take_the_same_filters
+    ]
 );
