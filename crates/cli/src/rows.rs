@@ -6,68 +6,167 @@ use myreplay_apply::time_zone::Zone;
 use myreplay_binlog::value::literal::{hex, sql_literal, LiteralHints};
 use myreplay_binlog::value::{column_names_from_table_map, Json, RowImage, Value};
 use myreplay_binlog::{Event, RowsEvent, RowsKind, TableMap};
-use serde_json::{json, Map, Value as J};
+use std::fmt::Write as _;
+
+use serde_json::{json, Value as J};
 
 /// Column names by table, when a server gave them (`-h` / `-S`).
 pub type ServerNames = std::collections::HashMap<(String, String), Vec<String>>;
 
-/// One row change, ready to print.
-pub struct RowChange {
-    pub text: String,
-    pub json: J,
+/// Row changes of one transaction, rendered as they are read: text lines
+/// (each starting with a tab, ending with a newline), or JSON objects
+/// separated by commas (the `changes` array's inside).
+#[derive(Default)]
+pub struct RowChanges {
+    pub rendered: String,
+    /// Column names by table map, for the transaction (cleared with it).
+    names: std::collections::HashMap<u64, std::sync::Arc<Vec<String>>>,
 }
 
-/// Every row of `rows` (of `event`), decoded against `table`.
-pub fn changes(
-    event: &Event,
-    rows: &RowsEvent,
-    table: &TableMap,
-    server: &ServerNames,
-    zone: &Zone,
-) -> anyhow::Result<Vec<RowChange>> {
-    let (db, name) = (table.database_name(), table.table_name());
-    let names: Vec<String> = match column_names_from_table_map(&table.event) {
-        Ok(Some(names)) => names,
-        _ => match server.get(&(db.to_string(), name.to_string())) {
-            Some(names) if names.len() >= table.columns.len() => names.clone(),
-            _ => (1..=table.columns.len()).map(|i| format!("@{i}")).collect(),
-        },
-    };
-    let kind = match rows.kind {
-        RowsKind::Write => "INSERT",
-        RowsKind::Update => "UPDATE",
-        RowsKind::Delete => "DELETE",
-    };
-    let at = |e: &dyn std::fmt::Display| {
-        anyhow::anyhow!(
-            "{}: decoding the rows of `{db}`.`{name}`: {e}; the binlog and its TABLE_MAP do not agree",
-            event.raw.pos
-        )
-    };
-    let mut out = vec![];
-    for images in rows.rows(table).map_err(|e| at(&e))? {
-        let images = images.map_err(|e| at(&e))?;
-        let mut text = format!("\t{kind} `{db}`.`{name}`");
-        let mut j = Map::new();
-        j.insert("kind".into(), json!(kind.to_ascii_lowercase()));
-        j.insert("database".into(), json!(db));
-        j.insert("table".into(), json!(name));
-        j.insert("offset".into(), json!(event.raw.pos.offset));
-        for (label, image) in [("before", &images.before), ("after", &images.after)] {
-            let Some(image) = image else { continue };
-            text.push_str(&format!("\t{label}: {}", image_text(image, &names)));
-            let (values, missing) = image_json(image, &names, zone);
-            j.insert(label.into(), J::Object(values));
-            if !missing.is_empty() {
-                j.insert(format!("{label}_missing"), json!(missing));
-            }
-        }
-        out.push(RowChange {
-            text,
-            json: J::Object(j),
-        });
+impl RowChanges {
+    pub fn clear(&mut self) {
+        self.rendered.clear();
+        self.names.clear();
     }
-    Ok(out)
+
+    /// Every row of `rows` (of `event`), decoded against `table`.
+    pub fn add(
+        &mut self,
+        event: &Event,
+        rows: &RowsEvent,
+        table: &TableMap,
+        server: &ServerNames,
+        zone: &Zone,
+        json: bool,
+    ) -> anyhow::Result<()> {
+        let (db, name) = (table.database_name(), table.table_name());
+        let names = self
+            .names
+            .entry(rows.table_id)
+            .or_insert_with(|| {
+                std::sync::Arc::new(match column_names_from_table_map(&table.event) {
+                    Ok(Some(names)) => names,
+                    _ => match server.get(&(db.to_string(), name.to_string())) {
+                        Some(names) if names.len() >= table.columns.len() => names.clone(),
+                        _ => (1..=table.columns.len()).map(|i| format!("@{i}")).collect(),
+                    },
+                })
+            })
+            .clone();
+        let kind = match rows.kind {
+            RowsKind::Write => "INSERT",
+            RowsKind::Update => "UPDATE",
+            RowsKind::Delete => "DELETE",
+        };
+        let at = |e: &dyn std::fmt::Display| {
+            anyhow::anyhow!(
+                "{}: decoding the rows of `{db}`.`{name}`: {e}; the binlog and its TABLE_MAP do not agree",
+                event.raw.pos
+            )
+        };
+        let out = &mut self.rendered;
+        for images in rows.rows(table).map_err(|e| at(&e))? {
+            let images = images.map_err(|e| at(&e))?;
+            if !json {
+                let _ = write!(out, "\t{kind} `{db}`.`{name}`");
+                for (label, image) in [("before", &images.before), ("after", &images.after)] {
+                    if let Some(image) = image {
+                        let _ = write!(out, "\t{label}: {}", image_text(image, &names));
+                    }
+                }
+                out.push('\n');
+                continue;
+            }
+            if !out.is_empty() {
+                out.push(',');
+            }
+            out.push_str("{\"kind\":\"");
+            out.push_str(&kind.to_ascii_lowercase());
+            out.push_str("\",\"database\":");
+            json_str(out, &db);
+            out.push_str(",\"table\":");
+            json_str(out, &name);
+            let _ = write!(out, ",\"offset\":{}", event.raw.pos.offset);
+            for (label, image) in [("before", &images.before), ("after", &images.after)] {
+                let Some(image) = image else { continue };
+                let _ = write!(out, ",\"{label}\":{{");
+                let mut missing = vec![];
+                let mut first = true;
+                for (i, v) in image.iter().enumerate() {
+                    let Some(v) = v else {
+                        missing.push(names[i].as_str());
+                        continue;
+                    };
+                    if !first {
+                        out.push(',');
+                    }
+                    first = false;
+                    json_str(out, &names[i]);
+                    out.push(':');
+                    write_value_json(out, v, zone);
+                }
+                out.push('}');
+                if !missing.is_empty() {
+                    let _ = write!(out, ",\"{label}_missing\":[");
+                    for (n, m) in missing.iter().enumerate() {
+                        if n > 0 {
+                            out.push(',');
+                        }
+                        json_str(out, m);
+                    }
+                    out.push(']');
+                }
+            }
+            out.push('}');
+        }
+        Ok(())
+    }
+}
+
+/// A JSON string literal of `s`.
+fn json_str(out: &mut String, s: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        let esc = match c {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '\r' => "\\r",
+            '\t' => "\\t",
+            c if (c as u32) < 0x20 => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if esc.is_empty() {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push_str(esc);
+        }
+        start = i + c.len_utf8();
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+/// [`value_json`], written: the common types directly, the others through
+/// serde_json.
+fn write_value_json(out: &mut String, v: &Value, zone: &Zone) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Int(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Value::UInt(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Value::String { bytes, .. } => match std::str::from_utf8(bytes) {
+            Ok(s) => json_str(out, s),
+            Err(_) => out.push_str(&value_json(v, zone).to_string()),
+        },
+        Value::Decimal(t) => json_str(out, t),
+        _ => out.push_str(&value_json(v, zone).to_string()),
+    }
 }
 
 /// `name=literal ...`, then the columns the image does not hold.
@@ -125,21 +224,6 @@ fn value_text(v: &Value) -> String {
             other => format!("/* {other:?} */"),
         },
     }
-}
-
-/// The image's values by column name, typed, and the names it lacks.
-fn image_json(image: &RowImage, names: &[String], zone: &Zone) -> (Map<String, J>, Vec<String>) {
-    let mut values = Map::new();
-    let mut missing = vec![];
-    for (i, v) in image.iter().enumerate() {
-        match v {
-            Some(v) => {
-                values.insert(names[i].clone(), value_json(v, zone));
-            }
-            None => missing.push(names[i].clone()),
-        }
-    }
-    (values, missing)
 }
 
 /// A value as typed JSON: numbers as numbers, DECIMAL as its exact text
@@ -255,5 +339,24 @@ fn json_of(j: &Json) -> J {
             json!({ "opaque_type": column_type, "hex": hex(data).trim_start_matches("X'").trim_end_matches('\'') })
         }
         other => json!(format!("{other:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_strings_read_back_as_themselves() {
+        for s in [
+            "plain",
+            "quote \" and \\ back",
+            "tab\tline\nnul\u{0}",
+            "🐬 ça",
+        ] {
+            let mut out = String::new();
+            json_str(&mut out, s);
+            assert_eq!(serde_json::from_str::<String>(&out).unwrap(), s, "{out}");
+        }
     }
 }

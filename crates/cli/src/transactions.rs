@@ -51,9 +51,6 @@ struct TransactionLine<'a> {
     sequence_number: Option<u64>,
     /// What `apply` takes to stop just before this transaction.
     stop_before: String,
-    /// With --rows: every row change, in order.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    changes: Option<Vec<serde_json::Value>>,
 }
 
 pub fn run(all: &TransactionsArgs) -> anyhow::Result<()> {
@@ -74,7 +71,7 @@ pub fn run(all: &TransactionsArgs) -> anyhow::Result<()> {
     let mut out = io::BufWriter::new(stdout.lock());
     let mut before_start = 0u64;
     let mut texts = TransactionTexts::default();
-    let mut changes: Vec<crate::rows::RowChange> = vec![];
+    let mut changes = crate::rows::RowChanges::default();
     while let Some(item) = txns.next_item()? {
         let t = match item {
             Item::Begin(_) => {
@@ -88,7 +85,7 @@ pub fn run(all: &TransactionsArgs) -> anyhow::Result<()> {
                     let Some(table) = txns.table_map(r.table_id) else {
                         anyhow::bail!("{}: a rows event without its TABLE_MAP", e.raw.pos);
                     };
-                    changes.extend(crate::rows::changes(&e, r, table, &server, &zone)?);
+                    changes.add(&e, r, table, &server, &zone, args.json)?;
                 }
                 continue;
             }
@@ -104,7 +101,7 @@ pub fn run(all: &TransactionsArgs) -> anyhow::Result<()> {
         if !selection.matches(&t, &texts) {
             continue;
         }
-        let rows = all.rows.then(|| std::mem::take(&mut changes));
+        let rows = all.rows.then_some(changes.rendered.as_str());
         if print(&mut out, &t, texts, rows, &zone, args, &selection).is_err() {
             return Ok(()); // broken pipe
         }
@@ -120,7 +117,7 @@ fn print(
     out: &mut impl Write,
     t: &TransactionSummary,
     texts: TransactionTexts,
-    rows: Option<Vec<crate::rows::RowChange>>,
+    rows: Option<&str>,
     zone: &Zone,
     args: &ReadArgs,
     selection: &Selection,
@@ -149,13 +146,15 @@ fn print(
         last_committed: t.last_committed,
         sequence_number: t.sequence_number,
         stop_before: stop_before(t),
-        changes: None,
     };
     if args.json {
-        let line = TransactionLine {
-            changes: rows.map(|r| r.into_iter().map(|c| c.json).collect()),
-            ..line
-        };
+        if let Some(rows) = rows {
+            // The line, with its `changes` (rendered as read) at the end.
+            let mut text = serde_json::to_string(&line)?;
+            text.pop();
+            write!(out, "{text},\"changes\":[{rows}]}}")?;
+            return writeln!(out);
+        }
         serde_json::to_writer(&mut *out, &line)?;
         return writeln!(out);
     }
@@ -198,8 +197,8 @@ fn print(
         write!(out, "\tstop before it: {}", line.stop_before)?;
     }
     writeln!(out)?;
-    for change in rows.iter().flatten() {
-        writeln!(out, "{}", change.text)?;
+    if let Some(rows) = rows {
+        out.write_all(rows.as_bytes())?;
     }
     Ok(())
 }
