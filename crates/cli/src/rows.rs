@@ -126,6 +126,12 @@ impl RowChanges {
 /// A JSON string literal of `s`.
 fn json_str(out: &mut String, s: &str) {
     out.push('"');
+    // Most values need no escape: one pass over the bytes to see.
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     let mut start = 0;
     for (i, c) in s.char_indices() {
         let esc = match c {
@@ -162,11 +168,29 @@ fn write_value_json(out: &mut String, v: &Value, zone: &Zone) {
         }
         Value::String { bytes, .. } => match std::str::from_utf8(bytes) {
             Ok(s) => json_str(out, s),
-            Err(_) => out.push_str(&value_json(v, zone).to_string()),
+            Err(_) => json_hex(out, bytes),
         },
+        Value::Bytes(b) | Value::Geometry(b) => json_hex(out, b),
         Value::Decimal(t) => json_str(out, t),
         _ => out.push_str(&value_json(v, zone).to_string()),
     }
+}
+
+/// `{"hex":"..."}`, as [`value_json`] writes binary values.
+fn json_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    out.reserve(bytes.len() * 2 + 10);
+    out.push_str("{\"hex\":\"");
+    // Through a stack buffer: pushing chars one by one is slow.
+    let mut buf = [0u8; 512];
+    for chunk in bytes.chunks(buf.len() / 2) {
+        for (i, b) in chunk.iter().enumerate() {
+            buf[2 * i] = DIGITS[usize::from(b >> 4)];
+            buf[2 * i + 1] = DIGITS[usize::from(b & 15)];
+        }
+        out.push_str(std::str::from_utf8(&buf[..chunk.len() * 2]).expect("hex digits are ASCII"));
+    }
+    out.push_str("\"}");
 }
 
 /// `name=literal ...`, then the columns the image does not hold.
@@ -345,6 +369,18 @@ fn json_of(j: &Json) -> J {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn binary_is_written_as_value_json_says() {
+        let zone = Zone::parse("UTC").unwrap();
+        let v = Value::Bytes(vec![0, 0xab, 0x10]);
+        let mut out = String::new();
+        write_value_json(&mut out, &v, &zone);
+        assert_eq!(
+            serde_json::from_str::<J>(&out).unwrap(),
+            value_json(&v, &zone)
+        );
+    }
 
     #[test]
     fn json_strings_read_back_as_themselves() {

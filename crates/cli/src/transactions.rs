@@ -68,7 +68,8 @@ pub fn run(all: &TransactionsArgs) -> anyhow::Result<()> {
     let events = EventStream::open(&input.files, input.stream)?;
     let mut txns = TransactionStream::new(events);
     let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    // Large writes: --rows prints hundreds of MB.
+    let mut out = io::BufWriter::with_capacity(1 << 20, stdout.lock());
     let mut before_start = 0u64;
     let mut texts = TransactionTexts::default();
     let mut changes = crate::rows::RowChanges::default();
