@@ -86,10 +86,15 @@ impl RowChanges {
             json_str(out, &db);
             out.push_str(",\"table\":");
             json_str(out, &name);
-            let _ = write!(out, ",\"offset\":{}", event.raw.pos.offset);
+            out.push_str(",\"offset\":");
+            push_u64(out, event.raw.pos.offset);
             for (label, image) in [("before", &images.before), ("after", &images.after)] {
                 let Some(image) = image else { continue };
-                let _ = write!(out, ",\"{label}\":{{");
+                out.push_str(if label == "before" {
+                    ",\"before\":{"
+                } else {
+                    ",\"after\":{"
+                });
                 let mut missing = vec![];
                 let mut first = true;
                 for (i, v) in image.iter().enumerate() {
@@ -161,11 +166,12 @@ fn write_value_json(out: &mut String, v: &Value, zone: &Zone) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Int(n) => {
-            let _ = write!(out, "{n}");
+            if *n < 0 {
+                out.push('-');
+            }
+            push_u64(out, n.unsigned_abs());
         }
-        Value::UInt(n) => {
-            let _ = write!(out, "{n}");
-        }
+        Value::UInt(n) => push_u64(out, *n),
         Value::String { bytes, .. } => match std::str::from_utf8(bytes) {
             Ok(s) => json_str(out, s),
             Err(_) => json_hex(out, bytes),
@@ -174,6 +180,21 @@ fn write_value_json(out: &mut String, v: &Value, zone: &Zone) {
         Value::Decimal(t) => json_str(out, t),
         _ => out.push_str(&value_json(v, zone).to_string()),
     }
+}
+
+/// `n` in decimal, without the formatting machinery.
+fn push_u64(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&buf[i..]).expect("digits are ASCII"));
 }
 
 /// `{"hex":"..."}`, as [`value_json`] writes binary values.
@@ -380,6 +401,24 @@ mod tests {
             serde_json::from_str::<J>(&out).unwrap(),
             value_json(&v, &zone)
         );
+    }
+
+    #[test]
+    fn integers_are_written_whole() {
+        let zone = Zone::parse("UTC").unwrap();
+        for v in [
+            Value::Int(i64::MIN),
+            Value::Int(0),
+            Value::Int(-7),
+            Value::UInt(u64::MAX),
+        ] {
+            let mut out = String::new();
+            write_value_json(&mut out, &v, &zone);
+            assert_eq!(
+                serde_json::from_str::<J>(&out).unwrap(),
+                value_json(&v, &zone)
+            );
+        }
     }
 
     #[test]
