@@ -70,16 +70,26 @@ impl Range {
 /// Database filters, mysqlbinlog's `--database` and an exclusion list. Row
 /// events are filtered by their table's database; statements by their
 /// default database (as mysqlbinlog does).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct DatabaseFilter {
     /// When not empty, only these databases.
     pub only: Vec<String>,
     pub exclude: Vec<String>,
+    /// `--table DB.TABLE` (globs): only these tables' row changes, and no
+    /// statements (the binlog does not say which tables a statement
+    /// touches).
+    pub tables: Vec<myreplay_binlog::TablePattern>,
 }
 
 impl DatabaseFilter {
     pub fn is_empty(&self) -> bool {
-        self.only.is_empty() && self.exclude.is_empty()
+        self.only.is_empty() && self.exclude.is_empty() && self.tables.is_empty()
+    }
+
+    /// Whether the row changes of `db`.`table` are applied.
+    pub fn allows_table(&self, db: &str, table: &str) -> bool {
+        self.allows(db)
+            && (self.tables.is_empty() || self.tables.iter().any(|p| p.matches(db, table)))
     }
 
     pub fn allows(&self, db: &str) -> bool {
@@ -97,12 +107,12 @@ impl DatabaseFilter {
             .into_iter()
             .filter(|e| match &e.data {
                 EventData::TableMap(t) => {
-                    let ok = self.allows(&t.database_name());
+                    let ok = self.allows_table(&t.database_name(), &t.table_name());
                     table_db.insert(t.table_id(), ok);
                     ok
                 }
                 EventData::Rows(r) => table_db.get(&r.table_id).copied().unwrap_or(false),
-                EventData::Query(q) => self.allows(&q.schema),
+                EventData::Query(q) => self.tables.is_empty() && self.allows(&q.schema),
                 _ => true,
             })
             .collect()
@@ -120,13 +130,22 @@ mod tests {
         let f = DatabaseFilter {
             only: vec!["a".into()],
             exclude: vec![],
+            tables: vec![],
         };
         assert!(f.allows("a") && !f.allows("b"));
         let f = DatabaseFilter {
             only: vec![],
             exclude: vec!["b".into()],
+            tables: vec![],
         };
         assert!(f.allows("a") && !f.allows("b"));
+        let f = DatabaseFilter {
+            tables: vec![myreplay_binlog::TablePattern::parse("a.t*").unwrap()],
+            ..Default::default()
+        };
+        assert!(
+            f.allows_table("a", "t1") && !f.allows_table("a", "u") && !f.allows_table("b", "t1")
+        );
     }
 }
 

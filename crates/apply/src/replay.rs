@@ -74,6 +74,10 @@ pub struct Replay {
     pub databases: DatabaseFilter,
     /// Databases applied under another name (`--rewrite-db FROM->TO`).
     pub rewrite: Rewrite,
+    /// Whole transactions to apply, by kind and statement text (`--kind`,
+    /// `--grep`); the others are left out. Tables are [`Replay::databases`]'
+    /// (row changes by table), times [`Replay::range`]'s.
+    pub selection: myreplay_binlog::Selection,
     /// Keep the source's MariaDB GTIDs in the target's binlog (needs
     /// `log_bin`). Transactions are then applied one per commit, in source
     /// order, on one session: GTIDs of a domain must reach the binlog in
@@ -116,6 +120,7 @@ impl Replay {
             retry: RetryPolicy::default(),
             range: Range::default(),
             databases: DatabaseFilter::default(),
+            selection: myreplay_binlog::Selection::default(),
             rewrite: Rewrite::default(),
             path: ApplyPath::Binlog,
             preserve_gtids: false,
@@ -531,6 +536,20 @@ impl Replay {
                         current_bytes += e.raw.bytes.len() as u64;
                         current.push(e);
                         if current_bytes > self.stream_threshold {
+                            if self.selection.picks() {
+                                // Streamed, it would be applied before its
+                                // end says whether it is picked.
+                                failure = Some(
+                                    ApplyError::Incompatible(format!(
+                                        "the transaction at {} is over --stream-threshold ({} bytes), so it would be applied while read, before --kind / --grep can pick it or not: give a --stream-threshold above its size, or leave --kind / --grep out",
+                                        current_start.as_ref().map_or("?".into(), |s| s.start.to_string()),
+                                        self.stream_threshold
+                                    ))
+                                    .into(),
+                                );
+                                input_done = true;
+                                break;
+                            }
                             large = true;
                             break;
                         }
@@ -540,6 +559,15 @@ impl Replay {
                 if let Some(p) = planned {
                     read_this_round += 1;
                     let key = (file_key(&p.summary.start.file), p.summary.start.offset);
+                    // Decided after the range (a stop point stops whether
+                    // or not its transaction is picked).
+                    let picked = !self.selection.picks() || {
+                        let mut texts = myreplay_binlog::TransactionTexts::default();
+                        for e in &current {
+                            texts.add(&e.data);
+                        }
+                        self.selection.matches(&p.summary, &texts)
+                    };
                     let events = self
                         .rewrite
                         .apply(self.databases.retain(std::mem::take(&mut current)));
@@ -558,6 +586,10 @@ impl Replay {
                         }
                         Decision::ApplyThenStop => input_done = true,
                         Decision::Apply => {}
+                    }
+                    if !picked {
+                        report.transactions_filtered += 1;
+                        continue;
                     }
                     if applied.contains(&key) {
                         report.transactions_skipped += 1;

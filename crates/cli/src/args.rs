@@ -93,6 +93,19 @@ pub struct ApplyArgs {
     /// Leave these databases out (repeatable).
     #[arg(long = "exclude-database", value_name = "DB")]
     pub exclude_database: Vec<String>,
+    /// Apply only these tables' row changes (repeatable; globs: `app.*`);
+    /// statements are left out (the binlog does not say which tables they
+    /// touch).
+    #[arg(long = "table", value_name = "DB.TABLE")]
+    pub table: Vec<String>,
+    /// Apply only transactions of these kinds: ddl, dml (row or
+    /// statement), row, statement, xa, empty (comma-separated).
+    #[arg(long, value_name = "KINDS")]
+    pub kind: Option<String>,
+    /// Apply only transactions with a statement, or a statement behind
+    /// their row events, matching this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    pub grep: Option<String>,
     /// Apply database FROM's changes to database TO (repeatable), like
     /// mysqlbinlog: row events and statements' default database; names
     /// written inside statements are not rewritten.
