@@ -74,8 +74,9 @@ pub struct Replay {
     pub databases: DatabaseFilter,
     /// Databases applied under another name (`--rewrite-db FROM->TO`).
     pub rewrite: Rewrite,
-    /// Whole transactions to apply, by kind and statement text (`--kind`,
-    /// `--grep`); the others are left out. Tables are [`Replay::databases`]'
+    /// Whole transactions to apply, by kind, statement text and GTID
+    /// (`--kind`, `--grep`, `--include-gtids`, `--exclude-gtids`); the
+    /// others are left out. Tables are [`Replay::databases`]'
     /// (row changes by table), times [`Replay::range`]'s.
     pub selection: myreplay_binlog::Selection,
     /// Keep the source's MariaDB GTIDs in the target's binlog (needs
@@ -541,7 +542,7 @@ impl Replay {
                                 // end says whether it is picked.
                                 failure = Some(
                                     ApplyError::Incompatible(format!(
-                                        "the transaction at {} is over --stream-threshold ({} bytes), so it would be applied while read, before --kind / --grep can pick it or not: give a --stream-threshold above its size, or leave --kind / --grep out",
+                                        "the transaction at {} is over --stream-threshold ({} bytes), so it would be applied while read, before the filters (--kind, --grep, --include-gtids, --exclude-gtids) can pick it or not: give a --stream-threshold above its size, or leave those filters out",
                                         current_start.as_ref().map_or("?".into(), |s| s.start.to_string()),
                                         self.stream_threshold
                                     ))

@@ -6,6 +6,7 @@
 use regex::Regex;
 
 use crate::event::{EventData, QueryClass};
+use crate::gtid_set::GtidSet;
 use crate::transaction::{TransactionKind, TransactionSummary};
 
 /// The texts of one transaction, gathered from its events as they pass
@@ -93,6 +94,13 @@ pub struct Selection {
     pub start_time: Option<u32>,
     /// Committed before.
     pub stop_time: Option<u32>,
+    /// Its GTID is in this set (MySQL), or at or before this state
+    /// (MariaDB: up to N in each domain named); a transaction without a
+    /// GTID is not.
+    pub include_gtids: Option<GtidSet>,
+    /// Its GTID is not in this set (or state); a transaction without a GTID
+    /// is kept.
+    pub exclude_gtids: Option<GtidSet>,
 }
 
 impl Selection {
@@ -102,6 +110,8 @@ impl Selection {
             || !self.tables.is_empty()
             || !self.kinds.is_empty()
             || self.grep.is_some()
+            || self.include_gtids.is_some()
+            || self.exclude_gtids.is_some()
     }
 
     pub fn matches(&self, t: &TransactionSummary, texts: &TransactionTexts) -> bool {
@@ -112,6 +122,16 @@ impl Selection {
         }
         if !self.kinds.is_empty() && !self.kinds.contains(&t.kind) {
             return false;
+        }
+        if let Some(set) = &self.include_gtids {
+            if !t.gtid.as_ref().is_some_and(|g| set.contains(g)) {
+                return false;
+            }
+        }
+        if let Some(set) = &self.exclude_gtids {
+            if t.gtid.as_ref().is_some_and(|g| set.contains(g)) {
+                return false;
+            }
         }
         if !self.databases.is_empty() {
             let by_rows = t

@@ -145,6 +145,8 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
             .map(myreplay_binlog::selection::parse_grep)
             .transpose()
             .map_err(anyhow::Error::msg)?,
+        include_gtids: args.include_gtids.clone(),
+        exclude_gtids: args.exclude_gtids.clone(),
         ..Default::default()
     };
 

@@ -106,6 +106,13 @@ pub struct ApplyArgs {
     /// their row events, matching this regular expression.
     #[arg(long, value_name = "REGEX")]
     pub grep: Option<String>,
+    /// Apply only transactions whose GTID is in this set (MySQL), or at or
+    /// before this state (MariaDB).
+    #[arg(long, value_name = "SET", value_parser = str::parse::<myreplay_binlog::GtidSet>)]
+    pub include_gtids: Option<myreplay_binlog::GtidSet>,
+    /// Leave out transactions whose GTID is in this set (or state).
+    #[arg(long, value_name = "SET", value_parser = str::parse::<myreplay_binlog::GtidSet>)]
+    pub exclude_gtids: Option<myreplay_binlog::GtidSet>,
     /// Apply database FROM's changes to database TO (repeatable), like
     /// mysqlbinlog: row events and statements' default database; names
     /// written inside statements are not rewritten.
@@ -176,6 +183,14 @@ pub struct SelectArgs {
     /// Committed before this time.
     #[arg(long, value_name = "DATETIME")]
     pub stop_datetime: Option<String>,
+    /// Transactions whose GTID is in this set (MySQL `uuid:1-100,...`), or
+    /// at or before this state (MariaDB `0-1-100,1-2-7`: up to N in each
+    /// domain named).
+    #[arg(long, value_name = "SET", value_parser = str::parse::<myreplay_binlog::GtidSet>)]
+    pub include_gtids: Option<myreplay_binlog::GtidSet>,
+    /// Leave out transactions whose GTID is in this set (or state).
+    #[arg(long, value_name = "SET", value_parser = str::parse::<myreplay_binlog::GtidSet>)]
+    pub exclude_gtids: Option<myreplay_binlog::GtidSet>,
 }
 
 impl SelectArgs {
@@ -204,6 +219,8 @@ impl SelectArgs {
                 .transpose()?,
             start_time: time(&self.start_datetime)?,
             stop_time: time(&self.stop_datetime)?,
+            include_gtids: self.include_gtids.clone(),
+            exclude_gtids: self.exclude_gtids.clone(),
         })
     }
 }
