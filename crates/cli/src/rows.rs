@@ -4,7 +4,10 @@
 
 use myreplay_apply::time_zone::Zone;
 use myreplay_binlog::value::literal::{hex, sql_literal, LiteralHints};
-use myreplay_binlog::value::{column_names_from_table_map, Json, RowImage, Value};
+use myreplay_binlog::value::{
+    column_names_from_table_map, decode_value_with, text_payload, visit_rows, Json, RowImage,
+    RowPart, Value,
+};
 use myreplay_binlog::{Event, RowsEvent, RowsKind, TableMap};
 use std::fmt::Write as _;
 
@@ -65,64 +68,122 @@ impl RowChanges {
             )
         };
         let out = &mut self.rendered;
-        for images in rows.rows(table).map_err(|e| at(&e))? {
-            let images = images.map_err(|e| at(&e))?;
-            if !json {
-                let _ = write!(out, "\t{kind} `{db}`.`{name}`");
-                for (label, image) in [("before", &images.before), ("after", &images.after)] {
-                    if let Some(image) = image {
-                        let _ = write!(out, "\t{label}: {}", image_text(image, &names));
-                    }
-                }
-                out.push('\n');
-                continue;
-            }
-            if !out.is_empty() {
-                out.push(',');
-            }
-            out.push_str("{\"kind\":\"");
-            out.push_str(&kind.to_ascii_lowercase());
-            out.push_str("\",\"database\":");
-            json_str(out, &db);
-            out.push_str(",\"table\":");
-            json_str(out, &name);
-            out.push_str(",\"offset\":");
-            push_u64(out, event.raw.pos.offset);
-            for (label, image) in [("before", &images.before), ("after", &images.after)] {
-                let Some(image) = image else { continue };
-                out.push_str(if label == "before" {
-                    ",\"before\":{"
-                } else {
-                    ",\"after\":{"
-                });
-                let mut missing = vec![];
-                let mut first = true;
-                for (i, v) in image.iter().enumerate() {
-                    let Some(v) = v else {
-                        missing.push(names[i].as_str());
-                        continue;
-                    };
-                    if !first {
-                        out.push(',');
-                    }
-                    first = false;
-                    json_str(out, &names[i]);
-                    out.push(':');
-                    write_value_json(out, v, zone);
-                }
+        if json {
+            // Values by reference (nothing materialised), written as read.
+            let layout = rows.layout(&table.columns).map_err(|e| at(&e))?;
+            let n = table.columns.len();
+            let kind = kind.to_ascii_lowercase();
+            let mut open_image = false;
+            let mut first_value = true;
+            let mut missing: Vec<usize> = vec![];
+            let mut image_name = "";
+            // Closes the image being written, with the columns it lacks.
+            let close = |out: &mut String, missing: &mut Vec<usize>, label: &str| {
                 out.push('}');
                 if !missing.is_empty() {
-                    let _ = write!(out, ",\"{label}_missing\":[");
-                    for (n, m) in missing.iter().enumerate() {
-                        if n > 0 {
+                    out.push_str(if label == "before" {
+                        ",\"before_missing\":["
+                    } else {
+                        ",\"after_missing\":["
+                    });
+                    for (k, i) in missing.iter().enumerate() {
+                        if k > 0 {
                             out.push(',');
                         }
-                        json_str(out, m);
+                        json_str(out, &names[*i]);
                     }
                     out.push(']');
+                    missing.clear();
+                }
+            };
+            let mut started = false;
+            visit_rows(&layout, rows.rows_data(), |part| {
+                match part {
+                    RowPart::Row(_) => {
+                        if open_image {
+                            close(out, &mut missing, image_name);
+                            open_image = false;
+                        }
+                        if started {
+                            out.push('}');
+                        }
+                        started = true;
+                        if !out.is_empty() {
+                            out.push(',');
+                        }
+                        out.push_str("{\"kind\":\"");
+                        out.push_str(&kind);
+                        out.push_str("\",\"database\":");
+                        json_str(out, &db);
+                        out.push_str(",\"table\":");
+                        json_str(out, &name);
+                        out.push_str(",\"offset\":");
+                        push_u64(out, event.raw.pos.offset);
+                    }
+                    RowPart::Image { after, present } => {
+                        if open_image {
+                            close(out, &mut missing, image_name);
+                        }
+                        image_name = if after { "after" } else { "before" };
+                        out.push_str(if after {
+                            ",\"after\":{"
+                        } else {
+                            ",\"before\":{"
+                        });
+                        open_image = true;
+                        first_value = true;
+                        missing.extend((0..n).filter(|i| {
+                            present.get(i / 8).is_none_or(|b| b & (1 << (i % 8)) == 0)
+                        }));
+                    }
+                    RowPart::Value {
+                        column,
+                        def,
+                        raw,
+                        partial,
+                    } => {
+                        if !first_value {
+                            out.push(',');
+                        }
+                        first_value = false;
+                        json_str(out, &names[column]);
+                        out.push(':');
+                        match raw {
+                            None => out.push_str("null"),
+                            Some(raw) => match text_payload(def, raw) {
+                                Some((bytes, false)) => match std::str::from_utf8(bytes) {
+                                    Ok(s) => json_str(out, s),
+                                    Err(_) => json_hex(out, bytes),
+                                },
+                                Some((bytes, true)) => json_hex(out, bytes),
+                                None => {
+                                    let (v, _) = decode_value_with(def, raw, partial)?;
+                                    write_value_json(out, &v, zone);
+                                }
+                            },
+                        }
+                    }
+                }
+                Ok(())
+            })
+            .map_err(|e| at(&e))?;
+            if open_image {
+                close(out, &mut missing, image_name);
+            }
+            if started {
+                out.push('}');
+            }
+            return Ok(());
+        }
+        for images in rows.rows(table).map_err(|e| at(&e))? {
+            let images = images.map_err(|e| at(&e))?;
+            let _ = write!(out, "\t{kind} `{db}`.`{name}`");
+            for (label, image) in [("before", &images.before), ("after", &images.after)] {
+                if let Some(image) = image {
+                    let _ = write!(out, "\t{label}: {}", image_text(image, &names));
                 }
             }
-            out.push('}');
+            out.push('\n');
         }
         Ok(())
     }

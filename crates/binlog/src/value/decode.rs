@@ -35,9 +35,26 @@ pub fn decode_value(col: &ColumnDef, input: &[u8]) -> Result<(Value, usize), Val
     decode_value_with(col, input, false)
 }
 
+/// The bytes of a string, blob or spatial value (`raw`: the whole value,
+/// length prefix included, as [`RowPart::Value`](super::RowPart) gives it)
+/// without copying them, and whether they are binary (no character set
+/// known, or `binary`); `None` for the other types.
+pub fn text_payload<'a>(col: &ColumnDef, raw: &'a [u8]) -> Option<(&'a [u8], bool)> {
+    let binary = match col.kind() {
+        Kind::Text => matches!(col.charset, Some(BINARY_COLLATION) | None),
+        Kind::Geometry => true,
+        _ => return None,
+    };
+    let payload = match col.size() {
+        Size::Fixed(_) => raw,
+        Size::Prefixed(width) => raw.get(usize::from(width)..)?,
+    };
+    Some((payload, binary))
+}
+
 /// [`decode_value`], reading a JSON column as a partial update (`partial_json`) when the
 /// PARTIAL_UPDATE_ROWS after image says so.
-pub(crate) fn decode_value_with(
+pub fn decode_value_with(
     col: &ColumnDef,
     input: &[u8],
     partial_json: bool,

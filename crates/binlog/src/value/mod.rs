@@ -30,12 +30,12 @@ mod temporal;
 pub mod types;
 
 pub use column::ColumnDef;
-pub use decode::{decode_value, value_len};
+pub use decode::{decode_value, decode_value_with, text_payload, value_len};
 pub use error::ValueError;
 pub use json::{Json, JsonDiff, JsonDiffOp, MAX_DEPTH as JSON_MAX_DEPTH};
 pub use row::{
     count_rows, count_rows_event, decode_rows, decode_rows_event, decode_rows_only, row_end,
-    RowImage, RowImages, Rows, RowsLayout,
+    visit_rows, RowImage, RowImages, RowPart, Rows, RowsLayout,
 };
 pub use table_map::{
     column_names_from_table_map, columns_from_parts, columns_from_table_map,

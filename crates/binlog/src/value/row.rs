@@ -351,6 +351,78 @@ fn walk_image(
     Ok(())
 }
 
+/// One step of [`visit_rows`]: the rows of an event, value by value,
+/// without materialising them.
+#[derive(Debug, Clone, Copy)]
+pub enum RowPart<'a> {
+    /// Row `n` (0-based) begins.
+    Row(u64),
+    /// Its before image (`after == false`) or after image begins;
+    /// `present` is the present-column bitmap (bit `i` for column `i`).
+    Image { after: bool, present: &'a [u8] },
+    /// A value of that image: column `column`, `None` for SQL NULL, else
+    /// its bytes, length prefix included (decode with
+    /// [`decode_value_with`](super::decode::decode_value_with), or take a
+    /// string's with [`text_payload`](super::decode::text_payload));
+    /// `partial` for a partial JSON update.
+    Value {
+        column: usize,
+        def: &'a ColumnDef,
+        raw: Option<&'a [u8]>,
+        partial: bool,
+    },
+}
+
+/// Walks every row of `rows_data` under `layout`, calling `f` for each
+/// [`RowPart`] in order: the allocation-free way to look at every value
+/// (what [`decode_rows`] does, without building [`RowImages`]).
+pub fn visit_rows<'a>(
+    layout: &RowsLayout<'a>,
+    rows_data: &'a [u8],
+    mut f: impl FnMut(RowPart<'_>) -> Result<(), ValueError>,
+) -> Result<(), ValueError> {
+    let mut pos = 0;
+    let mut row = 0u64;
+    while pos < rows_data.len() {
+        let start = pos;
+        f(RowPart::Row(row))?;
+        for (bitmap, after) in [(layout.before, false), (layout.after, true)] {
+            let Some(present) = bitmap else { continue };
+            f(RowPart::Image { after, present })?;
+            let image_start = pos;
+            walk_image(
+                layout,
+                present,
+                after,
+                rows_data,
+                &mut pos,
+                |i, col, is_null, partial, pos| {
+                    let raw = if is_null {
+                        None
+                    } else {
+                        let len = value_len(col, &rows_data[*pos..])?;
+                        let raw = &rows_data[*pos..*pos + len];
+                        *pos += len;
+                        Some(raw)
+                    };
+                    f(RowPart::Value {
+                        column: i,
+                        def: col,
+                        raw,
+                        partial,
+                    })
+                },
+            )
+            .map_err(|e| e.in_row(row, image_start))?;
+        }
+        if pos == start {
+            return Err(empty_row(start));
+        }
+        row += 1;
+    }
+    Ok(())
+}
+
 fn skip_image(
     layout: &RowsLayout<'_>,
     present: &[u8],
