@@ -7,6 +7,7 @@ mod argv;
 mod events;
 mod exit;
 mod input;
+mod output;
 mod plan;
 mod rows;
 mod time;

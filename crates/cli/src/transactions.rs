@@ -67,9 +67,8 @@ pub fn run(all: &TransactionsArgs) -> anyhow::Result<()> {
     let input = crate::input::Input::resolve(args)?;
     let events = EventStream::open(&input.files, input.stream)?;
     let mut txns = TransactionStream::new(events);
-    let stdout = io::stdout();
-    // Large writes: --rows prints hundreds of MB.
-    let mut out = io::BufWriter::with_capacity(1 << 20, stdout.lock());
+    // --rows prints hundreds of MB: written by a thread of its own.
+    let mut out = crate::output::ThreadedStdout::new();
     let mut before_start = 0u64;
     let mut texts = TransactionTexts::default();
     let mut changes = crate::rows::RowChanges::default();
@@ -107,7 +106,7 @@ pub fn run(all: &TransactionsArgs) -> anyhow::Result<()> {
             return Ok(()); // broken pipe
         }
     }
-    let _ = out.flush();
+    let _ = out.finish();
     if before_start > 0 {
         eprintln!("myreplay: {before_start} transactions inside the start state not listed (the target holds them)");
     }
