@@ -91,7 +91,7 @@ pub enum Item {
     Begin(TransactionStart),
     /// An event of the open transaction, in order, GTID and COMMIT included.
     Event(Event),
-    End(TransactionSummary),
+    End(Box<TransactionSummary>),
 }
 
 /// A whole transaction, collected.
@@ -192,7 +192,7 @@ impl TransactionStream {
                 Item::Event(e) => events.push(e),
                 Item::End(summary) => {
                     return Ok(Some(Transaction {
-                        summary,
+                        summary: *summary,
                         gtid_event,
                         events,
                     }))
@@ -228,7 +228,7 @@ impl TransactionStream {
     fn end(&mut self, timestamp: u32, rolled_back: bool) {
         let open = self.open.take().expect("an open transaction");
         let g = open.start.gtid_event.as_ref();
-        self.queue.push_back(Item::End(TransactionSummary {
+        self.queue.push_back(Item::End(Box::new(TransactionSummary {
             ordinal: open.start.ordinal,
             gtid: open.start.gtid,
             start: open.start.start,
@@ -244,7 +244,7 @@ impl TransactionStream {
             tables: open.tables,
             last_committed: g.and_then(|g| g.last_committed),
             sequence_number: g.and_then(|g| g.sequence_number),
-        }));
+        })));
         self.table_maps.clear();
     }
 

@@ -215,7 +215,7 @@ impl BinlogPlanner {
                     self.coarse_tables.entry(t.clone()).or_default().insert(*r);
                 }
                 Ok(Some(PlannedTransaction {
-                    summary: summary.clone(),
+                    summary: (**summary).clone(),
                     keys,
                     coarse,
                 }))
