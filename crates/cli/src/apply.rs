@@ -127,27 +127,12 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
     replay.databases = myreplay_apply::DatabaseFilter {
         only: args.database.clone(),
         exclude: args.exclude_database.clone(),
-        tables: args
-            .table
-            .iter()
-            .map(|t| myreplay_binlog::TablePattern::parse(t))
-            .collect::<Result<_, _>>()
-            .map_err(anyhow::Error::msg)?,
+        tables: args.pick.tables().map_err(anyhow::Error::msg)?,
     };
+    // Tables are the filter's above (row changes by table).
     replay.selection = myreplay_binlog::Selection {
-        kinds: match &args.kind {
-            Some(k) => myreplay_binlog::selection::parse_kinds(k).map_err(anyhow::Error::msg)?,
-            None => vec![],
-        },
-        grep: args
-            .grep
-            .as_deref()
-            .map(myreplay_binlog::selection::parse_grep)
-            .transpose()
-            .map_err(anyhow::Error::msg)?,
-        include_gtids: args.include_gtids.clone(),
-        exclude_gtids: args.exclude_gtids.clone(),
-        ..Default::default()
+        tables: vec![],
+        ..args.pick.selection().map_err(anyhow::Error::msg)?
     };
 
     let started = Instant::now();

@@ -93,26 +93,8 @@ pub struct ApplyArgs {
     /// Leave these databases out (repeatable).
     #[arg(long = "exclude-database", value_name = "DB")]
     pub exclude_database: Vec<String>,
-    /// Apply only these tables' row changes (repeatable; globs: `app.*`);
-    /// statements are left out (the binlog does not say which tables they
-    /// touch).
-    #[arg(long = "table", value_name = "DB.TABLE")]
-    pub table: Vec<String>,
-    /// Apply only transactions of these kinds: ddl, dml (row or
-    /// statement), row, statement, xa, empty (comma-separated).
-    #[arg(long, value_name = "KINDS")]
-    pub kind: Option<String>,
-    /// Apply only transactions with a statement, or a statement behind
-    /// their row events, matching this regular expression.
-    #[arg(long, value_name = "REGEX")]
-    pub grep: Option<String>,
-    /// Apply only transactions whose GTID is in this set (MySQL), or at or
-    /// before this state (MariaDB).
-    #[arg(long, value_name = "SET", value_parser = str::parse::<myreplay_binlog::GtidSet>)]
-    pub include_gtids: Option<myreplay_binlog::GtidSet>,
-    /// Leave out transactions whose GTID is in this set (or state).
-    #[arg(long, value_name = "SET", value_parser = str::parse::<myreplay_binlog::GtidSet>)]
-    pub exclude_gtids: Option<myreplay_binlog::GtidSet>,
+    #[command(flatten)]
+    pub pick: PickArgs,
     /// Apply database FROM's changes to database TO (repeatable), like
     /// mysqlbinlog: row events and statements' default database; names
     /// written inside statements are not rewritten.
@@ -164,33 +146,14 @@ pub struct SelectArgs {
     /// statement with it as the default database (repeatable).
     #[arg(long = "database", value_name = "DB")]
     pub database: Vec<String>,
-    /// Transactions whose row events change this table (repeatable; globs:
-    /// `app.*`, `*.orders`).
-    #[arg(long = "table", value_name = "DB.TABLE")]
-    pub table: Vec<String>,
-    /// Transactions of these kinds: ddl, dml (row or statement), row,
-    /// statement, xa, empty (comma-separated).
-    #[arg(long, value_name = "KINDS")]
-    pub kind: Option<String>,
-    /// Transactions with a statement, or a statement behind their row
-    /// events (ANNOTATE_ROWS, ROWS_QUERY), matching this regular expression
-    /// (`(?i)` for any case).
-    #[arg(long, value_name = "REGEX")]
-    pub grep: Option<String>,
+    #[command(flatten)]
+    pub pick: PickArgs,
     /// Committed at or after this time (YYYY-MM-DD HH:MM:SS in --timezone).
     #[arg(long, value_name = "DATETIME")]
     pub start_datetime: Option<String>,
     /// Committed before this time.
     #[arg(long, value_name = "DATETIME")]
     pub stop_datetime: Option<String>,
-    /// Transactions whose GTID is in this set (MySQL `uuid:1-100,...`), or
-    /// at or before this state (MariaDB `0-1-100,1-2-7`: up to N in each
-    /// domain named).
-    #[arg(long, value_name = "SET", value_parser = str::parse::<myreplay_binlog::GtidSet>)]
-    pub include_gtids: Option<myreplay_binlog::GtidSet>,
-    /// Leave out transactions whose GTID is in this set (or state).
-    #[arg(long, value_name = "SET", value_parser = str::parse::<myreplay_binlog::GtidSet>)]
-    pub exclude_gtids: Option<myreplay_binlog::GtidSet>,
 }
 
 impl SelectArgs {
@@ -203,11 +166,55 @@ impl SelectArgs {
         };
         Ok(myreplay_binlog::Selection {
             databases: self.database.clone(),
-            tables: self
-                .table
-                .iter()
-                .map(|t| myreplay_binlog::TablePattern::parse(t))
-                .collect::<Result<_, _>>()?,
+            start_time: time(&self.start_datetime)?,
+            stop_time: time(&self.stop_datetime)?,
+            ..self.pick.selection()?
+        })
+    }
+}
+
+/// The filters that pick transactions by what they are, for every command
+/// (`apply` applies only what they pick; see docs/stop-point.md).
+#[derive(Debug, Args)]
+pub struct PickArgs {
+    /// Transactions whose row events change this table (repeatable; globs:
+    /// `app.*`, `*.orders`). `apply` applies only these tables' row
+    /// changes, and no statements (the binlog does not say which tables a
+    /// statement touches).
+    #[arg(long = "table", value_name = "DB.TABLE")]
+    pub table: Vec<String>,
+    /// Transactions of these kinds: ddl, dml (row or statement), row,
+    /// statement, xa, empty (comma-separated).
+    #[arg(long, value_name = "KINDS")]
+    pub kind: Option<String>,
+    /// Transactions with a statement, or a statement behind their row
+    /// events (ANNOTATE_ROWS, ROWS_QUERY), matching this regular expression
+    /// (`(?i)` for any case).
+    #[arg(long, value_name = "REGEX")]
+    pub grep: Option<String>,
+    /// Transactions whose GTID is in this set (MySQL `uuid:1-100,...`), or
+    /// at or before this state (MariaDB `0-1-100,1-2-7`: up to N in each
+    /// domain named).
+    #[arg(long, value_name = "SET", value_parser = str::parse::<myreplay_binlog::GtidSet>)]
+    pub include_gtids: Option<myreplay_binlog::GtidSet>,
+    /// Leave out transactions whose GTID is in this set (or state).
+    #[arg(long, value_name = "SET", value_parser = str::parse::<myreplay_binlog::GtidSet>)]
+    pub exclude_gtids: Option<myreplay_binlog::GtidSet>,
+}
+
+impl PickArgs {
+    /// The `--table` patterns.
+    pub fn tables(&self) -> Result<Vec<myreplay_binlog::TablePattern>, String> {
+        self.table
+            .iter()
+            .map(|t| myreplay_binlog::TablePattern::parse(t))
+            .collect()
+    }
+
+    /// The selection these ask for (no databases, no times).
+    pub fn selection(&self) -> Result<myreplay_binlog::Selection, String> {
+        Ok(myreplay_binlog::Selection {
+            tables: self.tables()?,
             kinds: match &self.kind {
                 Some(k) => myreplay_binlog::selection::parse_kinds(k)?,
                 None => vec![],
@@ -217,10 +224,9 @@ impl SelectArgs {
                 .as_deref()
                 .map(myreplay_binlog::selection::parse_grep)
                 .transpose()?,
-            start_time: time(&self.start_datetime)?,
-            stop_time: time(&self.stop_datetime)?,
             include_gtids: self.include_gtids.clone(),
             exclude_gtids: self.exclude_gtids.clone(),
+            ..Default::default()
         })
     }
 }

@@ -358,28 +358,9 @@ pub fn value_json(v: &Value, zone: &Zone) -> J {
         Value::Enum(n) => json!(n),
         Value::Set(n) => json!(n),
         Value::Year(y) => json!(y),
-        Value::Date { year, month, day } => json!(format!("{year:04}-{month:02}-{day:02}")),
-        Value::Time {
-            negative,
-            hours,
-            minutes,
-            seconds,
-            micros,
-        } => json!(format!(
-            "{}{hours:02}:{minutes:02}:{seconds:02}.{micros:06}",
-            if *negative { "-" } else { "" }
-        )),
-        Value::DateTime {
-            year,
-            month,
-            day,
-            hour,
-            minute,
-            second,
-            micros,
-        } => json!(format!(
-            "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{micros:06}"
-        )),
+        Value::Date { .. } | Value::Time { .. } | Value::DateTime { .. } => {
+            json!(v.temporal_text('T'))
+        }
         Value::Timestamp { seconds, micros } => {
             json!(zone.rfc3339_micros(u64::from(*seconds) * 1_000_000 + u64::from(*micros)))
         }
@@ -428,28 +409,9 @@ fn json_of(j: &Json) -> J {
                 .collect(),
         ),
         Json::Decimal(t) => json!(t),
-        Json::Date { year, month, day } => json!(format!("{year:04}-{month:02}-{day:02}")),
-        Json::Time {
-            negative,
-            hours,
-            minutes,
-            seconds,
-            micros,
-        } => json!(format!(
-            "{}{hours:02}:{minutes:02}:{seconds:02}.{micros:06}",
-            if *negative { "-" } else { "" }
-        )),
-        Json::DateTime {
-            year,
-            month,
-            day,
-            hour,
-            minute,
-            second,
-            micros,
-        } => json!(format!(
-            "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{micros:06}"
-        )),
+        Json::Date { .. } | Json::Time { .. } | Json::DateTime { .. } => {
+            json!(j.temporal_text('T'))
+        }
         Json::Opaque { column_type, data } => {
             json!({ "opaque_type": column_type, "hex": hex(data).trim_start_matches("X'").trim_end_matches('\'') })
         }

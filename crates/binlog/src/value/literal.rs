@@ -56,27 +56,8 @@ pub fn sql_literal(v: &Value, hints: &LiteralHints) -> Result<String, String> {
         Value::Enum(n) => n.to_string(),
         Value::Set(n) => n.to_string(),
         Value::Year(y) => y.to_string(),
-        Value::Date { year, month, day } => format!("'{year:04}-{month:02}-{day:02}'"),
-        Value::Time {
-            negative,
-            hours,
-            minutes,
-            seconds,
-            micros,
-        } => format!(
-            "'{}{hours:02}:{minutes:02}:{seconds:02}.{micros:06}'",
-            if *negative { "-" } else { "" }
-        ),
-        Value::DateTime {
-            year,
-            month,
-            day,
-            hour,
-            minute,
-            second,
-            micros,
-        } => {
-            format!("'{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}.{micros:06}'")
+        Value::Date { .. } | Value::Time { .. } | Value::DateTime { .. } => {
+            format!("'{}'", v.temporal_text(' ').unwrap_or_default())
         }
         Value::Timestamp { seconds, micros } => timestamp(*seconds, *micros),
         Value::Bytes(bytes) if hints.fixed_len.is_some_and(|n| bytes.len() < n) => {

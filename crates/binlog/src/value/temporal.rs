@@ -214,3 +214,80 @@ pub(crate) fn datetime_from_packed(packed: i64) -> DateTimeParts {
     let abs = packed.unsigned_abs();
     datetime_fields(abs >> 24, (abs & 0xff_ffff) as u32)
 }
+
+/// `YYYY-MM-DD`.
+fn date_text(year: u16, month: u8, day: u8) -> String {
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// `[-]HH:MM:SS.ffffff`.
+fn time_text(negative: bool, hours: u32, minutes: u8, seconds: u8, micros: u32) -> String {
+    format!(
+        "{}{hours:02}:{minutes:02}:{seconds:02}.{micros:06}",
+        if negative { "-" } else { "" }
+    )
+}
+
+/// `YYYY-MM-DD<sep>HH:MM:SS.ffffff`.
+fn datetime_text(date: (u16, u8, u8), time: (u8, u8, u8, u32), sep: char) -> String {
+    let (year, month, day) = date;
+    let (hour, minute, second, micros) = time;
+    format!("{year:04}-{month:02}-{day:02}{sep}{hour:02}:{minute:02}:{second:02}.{micros:06}")
+}
+
+impl super::Value {
+    /// A DATE, TIME or DATETIME as text (`sep` between a DATETIME's date
+    /// and time: `' '` as SQL writes it, `'T'` for ISO 8601); `None` for
+    /// the other values (TIMESTAMP is an instant: see its zone).
+    pub fn temporal_text(&self, sep: char) -> Option<String> {
+        use super::Value as V;
+        Some(match *self {
+            V::Date { year, month, day } => date_text(year, month, day),
+            V::Time {
+                negative,
+                hours,
+                minutes,
+                seconds,
+                micros,
+            } => time_text(negative, hours, minutes, seconds, micros),
+            V::DateTime {
+                year,
+                month,
+                day,
+                hour,
+                minute,
+                second,
+                micros,
+            } => datetime_text((year, month, day), (hour, minute, second, micros), sep),
+            _ => return None,
+        })
+    }
+}
+
+impl super::Json {
+    /// An opaque DATE, TIME or DATETIME as text, as
+    /// [`Value::temporal_text`](super::Value::temporal_text).
+    pub fn temporal_text(&self, sep: char) -> Option<String> {
+        use super::Json as J;
+        Some(match *self {
+            J::Date { year, month, day } => date_text(year, month, day),
+            J::Time {
+                negative,
+                hours,
+                minutes,
+                seconds,
+                micros,
+            } => time_text(negative, hours, minutes, seconds, micros),
+            J::DateTime {
+                year,
+                month,
+                day,
+                hour,
+                minute,
+                second,
+                micros,
+            } => datetime_text((year, month, day), (hour, minute, second, micros), sep),
+            _ => return None,
+        })
+    }
+}
