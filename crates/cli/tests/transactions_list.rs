@@ -9,20 +9,9 @@ mod common;
 mod support;
 
 use std::path::PathBuf;
-use std::process::Command;
 
-use common::stderr;
+use common::myreplay;
 use support::{Flavour, PrivateMariaDb};
-
-fn myreplay(args: &[&str], files: &[PathBuf]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_myreplay"))
-        .args(args)
-        .args(files)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// A source's binlogs: a transaction over two tables (inserts, updates,
 /// deletes), a long DDL, and a statement-format DELETE.

@@ -10,21 +10,10 @@ mod common;
 mod support;
 
 use std::path::PathBuf;
-use std::process::Command;
 
-use common::stderr;
+use common::myreplay;
 use mysql::prelude::Queryable;
 use support::{Flavour, PrivateMariaDb};
-
-fn myreplay(args: &[&str], files: &[PathBuf]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_myreplay"))
-        .args(args)
-        .args(files)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// How a decoded value is compared with what SELECT returns.
 #[derive(Clone, Copy)]

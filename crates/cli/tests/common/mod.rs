@@ -37,6 +37,18 @@ pub fn transactions(files: &[PathBuf]) -> u64 {
     String::from_utf8_lossy(&out.stdout).lines().count() as u64
 }
 
+/// `myreplay ARGS FILES`'s standard output; panics with its stderr unless
+/// it succeeded.
+pub fn myreplay(args: &[&str], files: &[PathBuf]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_myreplay"))
+        .args(args)
+        .args(files)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
