@@ -531,7 +531,7 @@ impl Replay {
                     Item::Begin(start) => {
                         current.clear();
                         current_bytes = 0;
-                        current_start = Some(start);
+                        current_start = Some(*start);
                     }
                     Item::Event(e) => {
                         current_bytes += e.raw.bytes.len() as u64;

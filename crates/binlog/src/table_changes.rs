@@ -15,14 +15,15 @@ pub struct TableChanges {
 
 impl TableChanges {
     /// Adds `rows` of `kind` to the tally of `database`.`table` in
-    /// `tables` (in the order the tables were first changed).
+    /// `tables` (in the order the tables were first changed), and returns
+    /// where that tally is, for [`TableChanges::count`].
     pub fn add(
         tables: &mut Vec<TableChanges>,
         database: &str,
         table: &str,
         kind: RowsKind,
         rows: u64,
-    ) {
+    ) -> usize {
         let i = match tables
             .iter()
             .position(|t| t.table == table && t.database == database)
@@ -39,11 +40,16 @@ impl TableChanges {
                 tables.len() - 1
             }
         };
-        let t = &mut tables[i];
+        tables[i].count(kind, rows);
+        i
+    }
+
+    /// Adds `rows` of `kind` to this tally.
+    pub fn count(&mut self, kind: RowsKind, rows: u64) {
         match kind {
-            RowsKind::Write => t.inserted += rows,
-            RowsKind::Update => t.updated += rows,
-            RowsKind::Delete => t.deleted += rows,
+            RowsKind::Write => self.inserted += rows,
+            RowsKind::Update => self.updated += rows,
+            RowsKind::Delete => self.deleted += rows,
         }
     }
 }

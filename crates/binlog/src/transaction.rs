@@ -88,7 +88,9 @@ pub enum Item {
     /// An event outside transactions (or bookkeeping inside one, such as a
     /// relay log's ROTATE): not part of any transaction's effects.
     Bookkeeping(Event),
-    Begin(TransactionStart),
+    /// Boxed, like [`Item::End`]: every item is moved several times on its
+    /// way out, and a large variant would make each event's move that large.
+    Begin(Box<TransactionStart>),
     /// An event of the open transaction, in order, GTID and COMMIT included.
     Event(Event),
     End(Box<TransactionSummary>),
@@ -109,6 +111,8 @@ struct Open {
     kind: TransactionKind,
     rows: u64,
     tables: Vec<crate::TableChanges>,
+    /// Where each table id's tally is in `tables`.
+    tallies: Vec<(u64, usize)>,
     events: u64,
     bytes: u64,
     last: Position,
@@ -210,13 +214,14 @@ impl TransactionStream {
             gtid_event,
             start: event.raw.pos.clone(),
         };
-        self.queue.push_back(Item::Begin(start.clone()));
+        self.queue.push_back(Item::Begin(Box::new(start.clone())));
         self.open = Some(Open {
             start,
             began: false,
             kind: TransactionKind::Empty,
             rows: 0,
             tables: vec![],
+            tallies: vec![],
             events: 0,
             bytes: 0,
             last: event.raw.pos.clone(),
@@ -371,13 +376,21 @@ impl TransactionStream {
                     ),
                 })?;
                 open.rows += n;
-                crate::TableChanges::add(
-                    &mut open.tables,
-                    &tme.database_name(),
-                    &tme.table_name(),
-                    r.kind,
-                    n,
-                );
+                // By table id first: its names are compared (and decoded)
+                // once per table and transaction, not once per event.
+                match open.tallies.iter().find(|(id, _)| *id == r.table_id) {
+                    Some(&(_, i)) => open.tables[i].count(r.kind, n),
+                    None => {
+                        let i = crate::TableChanges::add(
+                            &mut open.tables,
+                            &tme.database_name(),
+                            &tme.table_name(),
+                            r.kind,
+                            n,
+                        );
+                        open.tallies.push((r.table_id, i));
+                    }
+                }
                 open.kind = open.kind.max(TransactionKind::Row);
                 if r.is_statement_end() && !open.began {
                     Then::StatementDone
