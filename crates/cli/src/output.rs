@@ -34,6 +34,21 @@ impl ThreadedStdout {
         }
     }
 
+    /// The buffer the next bytes go to, to write into directly (a `Vec`'s
+    /// writes inline; serde_json's many small writes through [`Write`]
+    /// cost more than the formatting). Call [`Self::written`] after.
+    pub fn buffer(&mut self) -> &mut Vec<u8> {
+        &mut self.buf
+    }
+
+    /// Hands the buffer to the writing thread once it holds a chunk.
+    pub fn written(&mut self) -> io::Result<()> {
+        if self.buf.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(())
+    }
+
     fn send(&mut self) -> io::Result<()> {
         if self.buf.is_empty() {
             return Ok(());
@@ -70,9 +85,7 @@ impl ThreadedStdout {
 impl Write for ThreadedStdout {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         self.buf.extend_from_slice(data);
-        if self.buf.len() >= CHUNK {
-            self.send()?;
-        }
+        self.written()?;
         Ok(data.len())
     }
 

@@ -9,12 +9,14 @@ use myreplay_binlog::value::{
     RowPart, Value,
 };
 use myreplay_binlog::{Event, RowsEvent, RowsKind, TableMap};
+use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use serde_json::{json, Value as J};
 
 /// Column names by table, when a server gave them (`-h` / `-S`).
-pub type ServerNames = std::collections::HashMap<(String, String), Vec<String>>;
+pub type ServerNames = HashMap<(String, String), Vec<String>>;
 
 /// Row changes of one transaction, rendered as they are read: text lines
 /// (each starting with a tab, ending with a newline), or JSON objects
@@ -22,14 +24,63 @@ pub type ServerNames = std::collections::HashMap<(String, String), Vec<String>>;
 #[derive(Default)]
 pub struct RowChanges {
     pub rendered: String,
-    /// Column names by table map, for the transaction (cleared with it).
-    names: std::collections::HashMap<u64, std::sync::Arc<Vec<String>>>,
+    /// Column names by table id, with the table map they were found for:
+    /// kept across transactions while the binlog maps the id to the same
+    /// table (the stream shares one `TableMap` per unchanged TABLE_MAP).
+    names: HashMap<u64, (Arc<TableMap>, Arc<ColumnNames>)>,
 }
 
+/// A table's column names, and each as a JSON object key (`"name":`).
+struct ColumnNames {
+    names: Vec<String>,
+    json_keys: Vec<String>,
+}
+
+/// Most tables whose column names are kept; beyond it, they are found again.
+const MAX_NAMED_TABLES: usize = 4096;
+
 impl RowChanges {
+    /// Forgets the rendered rows (the column names are kept).
     pub fn clear(&mut self) {
         self.rendered.clear();
-        self.names.clear();
+    }
+
+    /// The column names of `table`: from its optional metadata, else the
+    /// server's, else `@1..@n`.
+    fn names(
+        &mut self,
+        table_id: u64,
+        table: &Arc<TableMap>,
+        server: &ServerNames,
+    ) -> Arc<ColumnNames> {
+        if let Some((known, names)) = self.names.get(&table_id) {
+            if Arc::ptr_eq(known, table) {
+                return names.clone();
+            }
+        }
+        let (db, name) = (table.database_name(), table.table_name());
+        let names = match column_names_from_table_map(&table.event) {
+            Ok(Some(names)) => names,
+            _ => match server.get(&(db.to_string(), name.to_string())) {
+                Some(names) if names.len() >= table.columns.len() => names.clone(),
+                _ => (1..=table.columns.len()).map(|i| format!("@{i}")).collect(),
+            },
+        };
+        let json_keys = names
+            .iter()
+            .map(|n| {
+                let mut key = String::new();
+                json_str(&mut key, n);
+                key.push(':');
+                key
+            })
+            .collect();
+        let names = Arc::new(ColumnNames { names, json_keys });
+        if self.names.len() >= MAX_NAMED_TABLES {
+            self.names.clear();
+        }
+        self.names.insert(table_id, (table.clone(), names.clone()));
+        names
     }
 
     /// Every row of `rows` (of `event`), decoded against `table`.
@@ -37,25 +88,13 @@ impl RowChanges {
         &mut self,
         event: &Event,
         rows: &RowsEvent,
-        table: &TableMap,
+        table: &Arc<TableMap>,
         server: &ServerNames,
         zone: &Zone,
         json: bool,
     ) -> anyhow::Result<()> {
+        let names = self.names(rows.table_id, table, server);
         let (db, name) = (table.database_name(), table.table_name());
-        let names = self
-            .names
-            .entry(rows.table_id)
-            .or_insert_with(|| {
-                std::sync::Arc::new(match column_names_from_table_map(&table.event) {
-                    Ok(Some(names)) => names,
-                    _ => match server.get(&(db.to_string(), name.to_string())) {
-                        Some(names) if names.len() >= table.columns.len() => names.clone(),
-                        _ => (1..=table.columns.len()).map(|i| format!("@{i}")).collect(),
-                    },
-                })
-            })
-            .clone();
         let kind = match rows.kind {
             RowsKind::Write => "INSERT",
             RowsKind::Update => "UPDATE",
@@ -72,7 +111,16 @@ impl RowChanges {
             // Values by reference (nothing materialised), written as read.
             let layout = rows.layout(&table.columns).map_err(|e| at(&e))?;
             let n = table.columns.len();
-            let kind = kind.to_ascii_lowercase();
+            // What every row of the event starts with, written once.
+            let mut row_head = String::from("{\"kind\":\"");
+            row_head.push_str(&kind.to_ascii_lowercase());
+            row_head.push_str("\",\"database\":");
+            json_str(&mut row_head, &db);
+            row_head.push_str(",\"table\":");
+            json_str(&mut row_head, &name);
+            row_head.push_str(",\"offset\":");
+            push_u64(&mut row_head, event.raw.pos.offset);
+            let keys = &names.json_keys;
             let mut open_image = false;
             let mut first_value = true;
             let mut missing: Vec<usize> = vec![];
@@ -90,7 +138,7 @@ impl RowChanges {
                         if k > 0 {
                             out.push(',');
                         }
-                        json_str(out, &names[*i]);
+                        json_str(out, &names.names[*i]);
                     }
                     out.push(']');
                     missing.clear();
@@ -111,14 +159,7 @@ impl RowChanges {
                         if !out.is_empty() {
                             out.push(',');
                         }
-                        out.push_str("{\"kind\":\"");
-                        out.push_str(&kind);
-                        out.push_str("\",\"database\":");
-                        json_str(out, &db);
-                        out.push_str(",\"table\":");
-                        json_str(out, &name);
-                        out.push_str(",\"offset\":");
-                        push_u64(out, event.raw.pos.offset);
+                        out.push_str(&row_head);
                     }
                     RowPart::Image { after, present } => {
                         if open_image {
@@ -146,8 +187,7 @@ impl RowChanges {
                             out.push(',');
                         }
                         first_value = false;
-                        json_str(out, &names[column]);
-                        out.push(':');
+                        out.push_str(&keys[column]);
                         match raw {
                             None => out.push_str("null"),
                             Some(raw) => match text_payload(def, raw) {
@@ -180,7 +220,7 @@ impl RowChanges {
             let _ = write!(out, "\t{kind} `{db}`.`{name}`");
             for (label, image) in [("before", &images.before), ("after", &images.after)] {
                 if let Some(image) = image {
-                    let _ = write!(out, "\t{label}: {}", image_text(image, &names));
+                    let _ = write!(out, "\t{label}: {}", image_text(image, &names.names));
                 }
             }
             out.push('\n');

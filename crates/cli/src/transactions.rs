@@ -114,7 +114,7 @@ pub fn run(all: &TransactionsArgs) -> anyhow::Result<()> {
 }
 
 fn print(
-    out: &mut impl Write,
+    out: &mut crate::output::ThreadedStdout,
     t: &TransactionSummary,
     texts: TransactionTexts,
     rows: Option<&str>,
@@ -148,15 +148,17 @@ fn print(
         stop_before: stop_before(t),
     };
     if args.json {
+        let buf = out.buffer();
+        serde_json::to_writer(&mut *buf, &line)?;
         if let Some(rows) = rows {
-            // The line, with its `changes` (rendered as read) at the end.
-            let mut text = serde_json::to_string(&line)?;
-            text.pop();
-            write!(out, "{text},\"changes\":[{rows}]}}")?;
-            return writeln!(out);
+            // Its `changes` (rendered as read), before the line's `}`.
+            buf.pop();
+            buf.extend_from_slice(b",\"changes\":[");
+            buf.extend_from_slice(rows.as_bytes());
+            buf.extend_from_slice(b"]}");
         }
-        serde_json::to_writer(&mut *out, &line)?;
-        return writeln!(out);
+        buf.push(b'\n');
+        return out.written();
     }
     let time = match t.immediate_commit_us {
         Some(us) => zone.format_micros(us),
