@@ -10,7 +10,7 @@ use myreplay_binlog::value::{
 };
 use myreplay_binlog::{Event, RowsEvent, RowsKind, TableMap};
 use std::collections::HashMap;
-use std::fmt::Write as _;
+use std::io::Write as _;
 use std::sync::Arc;
 
 use serde_json::{json, Value as J};
@@ -23,7 +23,7 @@ pub type ServerNames = HashMap<(String, String), Vec<String>>;
 /// separated by commas (the `changes` array's inside).
 #[derive(Default)]
 pub struct RowChanges {
-    pub rendered: String,
+    pub rendered: Vec<u8>,
     /// Column names by table id, with the table map they were found for:
     /// kept across transactions while the binlog maps the id to the same
     /// table (the stream shares one `TableMap` per unchanged TABLE_MAP).
@@ -33,7 +33,7 @@ pub struct RowChanges {
 /// A table's column names, and each as a JSON object key (`"name":`).
 struct ColumnNames {
     names: Vec<String>,
-    json_keys: Vec<String>,
+    json_keys: Vec<Vec<u8>>,
 }
 
 /// Most tables whose column names are kept; beyond it, they are found again.
@@ -69,9 +69,9 @@ impl RowChanges {
         let json_keys = names
             .iter()
             .map(|n| {
-                let mut key = String::new();
+                let mut key = vec![];
                 json_str(&mut key, n);
-                key.push(':');
+                key.push(b':');
                 key
             })
             .collect();
@@ -112,13 +112,13 @@ impl RowChanges {
             let layout = rows.layout(&table.columns).map_err(|e| at(&e))?;
             let n = table.columns.len();
             // What every row of the event starts with, written once.
-            let mut row_head = String::from("{\"kind\":\"");
-            row_head.push_str(&kind.to_ascii_lowercase());
-            row_head.push_str("\",\"database\":");
+            let mut row_head = b"{\"kind\":\"".to_vec();
+            row_head.extend_from_slice(kind.to_ascii_lowercase().as_bytes());
+            row_head.extend_from_slice(b"\",\"database\":");
             json_str(&mut row_head, &db);
-            row_head.push_str(",\"table\":");
+            row_head.extend_from_slice(b",\"table\":");
             json_str(&mut row_head, &name);
-            row_head.push_str(",\"offset\":");
+            row_head.extend_from_slice(b",\"offset\":");
             push_u64(&mut row_head, event.raw.pos.offset);
             let keys = &names.json_keys;
             let mut open_image = false;
@@ -126,21 +126,21 @@ impl RowChanges {
             let mut missing: Vec<usize> = vec![];
             let mut image_name = "";
             // Closes the image being written, with the columns it lacks.
-            let close = |out: &mut String, missing: &mut Vec<usize>, label: &str| {
-                out.push('}');
+            let close = |out: &mut Vec<u8>, missing: &mut Vec<usize>, label: &str| {
+                out.push(b'}');
                 if !missing.is_empty() {
-                    out.push_str(if label == "before" {
-                        ",\"before_missing\":["
+                    out.extend_from_slice(if label == "before" {
+                        b",\"before_missing\":[".as_slice()
                     } else {
-                        ",\"after_missing\":["
+                        b",\"after_missing\":["
                     });
                     for (k, i) in missing.iter().enumerate() {
                         if k > 0 {
-                            out.push(',');
+                            out.push(b',');
                         }
                         json_str(out, &names.names[*i]);
                     }
-                    out.push(']');
+                    out.push(b']');
                     missing.clear();
                 }
             };
@@ -153,23 +153,23 @@ impl RowChanges {
                             open_image = false;
                         }
                         if started {
-                            out.push('}');
+                            out.push(b'}');
                         }
                         started = true;
                         if !out.is_empty() {
-                            out.push(',');
+                            out.push(b',');
                         }
-                        out.push_str(&row_head);
+                        out.extend_from_slice(&row_head);
                     }
                     RowPart::Image { after, present } => {
                         if open_image {
                             close(out, &mut missing, image_name);
                         }
                         image_name = if after { "after" } else { "before" };
-                        out.push_str(if after {
-                            ",\"after\":{"
+                        out.extend_from_slice(if after {
+                            b",\"after\":{".as_slice()
                         } else {
-                            ",\"before\":{"
+                            b",\"before\":{"
                         });
                         open_image = true;
                         first_value = true;
@@ -184,12 +184,12 @@ impl RowChanges {
                         partial,
                     } => {
                         if !first_value {
-                            out.push(',');
+                            out.push(b',');
                         }
                         first_value = false;
-                        out.push_str(&keys[column]);
+                        out.extend_from_slice(&keys[column]);
                         match raw {
-                            None => out.push_str("null"),
+                            None => out.extend_from_slice(b"null"),
                             Some(raw) => match text_payload(def, raw) {
                                 Some((bytes, false)) => match std::str::from_utf8(bytes) {
                                     Ok(s) => json_str(out, s),
@@ -211,7 +211,7 @@ impl RowChanges {
                 close(out, &mut missing, image_name);
             }
             if started {
-                out.push('}');
+                out.push(b'}');
             }
             return Ok(());
         }
@@ -223,19 +223,19 @@ impl RowChanges {
                     let _ = write!(out, "\t{label}: {}", image_text(image, &names.names));
                 }
             }
-            out.push('\n');
+            out.push(b'\n');
         }
         Ok(())
     }
 }
 
 /// A JSON string literal of `s`.
-fn json_str(out: &mut String, s: &str) {
-    out.push('"');
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
     // Most values need no escape: one pass over the bytes to see.
     if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
-        out.push_str(s);
-        out.push('"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
         return;
     }
     let mut start = 0;
@@ -249,29 +249,24 @@ fn json_str(out: &mut String, s: &str) {
             c if (c as u32) < 0x20 => "",
             _ => continue,
         };
-        out.push_str(&s[start..i]);
+        out.extend_from_slice(&s.as_bytes()[start..i]);
         if esc.is_empty() {
             let _ = write!(out, "\\u{:04x}", c as u32);
         } else {
-            out.push_str(esc);
+            out.extend_from_slice(esc.as_bytes());
         }
         start = i + c.len_utf8();
     }
-    out.push_str(&s[start..]);
-    out.push('"');
+    out.extend_from_slice(&s.as_bytes()[start..]);
+    out.push(b'"');
 }
 
 /// [`value_json`], written: the common types directly, the others through
 /// serde_json.
-fn write_value_json(out: &mut String, v: &Value, zone: &Zone) {
+fn write_value_json(out: &mut Vec<u8>, v: &Value, zone: &Zone) {
     match v {
-        Value::Null => out.push_str("null"),
-        Value::Int(n) => {
-            if *n < 0 {
-                out.push('-');
-            }
-            push_u64(out, n.unsigned_abs());
-        }
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Int(n) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
         Value::UInt(n) => push_u64(out, *n),
         Value::String { bytes, .. } => match std::str::from_utf8(bytes) {
             Ok(s) => json_str(out, s),
@@ -279,27 +274,19 @@ fn write_value_json(out: &mut String, v: &Value, zone: &Zone) {
         },
         Value::Bytes(b) | Value::Geometry(b) => json_hex(out, b),
         Value::Decimal(t) => json_str(out, t),
-        _ => out.push_str(&value_json(v, zone).to_string()),
+        _ => {
+            let _ = serde_json::to_writer(&mut *out, &value_json(v, zone));
+        }
     }
 }
 
-/// `n` in decimal, without the formatting machinery.
-fn push_u64(out: &mut String, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.push_str(std::str::from_utf8(&buf[i..]).expect("digits are ASCII"));
+/// `n` in decimal.
+fn push_u64(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// `{"hex":"..."}`, as [`value_json`] writes binary values.
-fn json_hex(out: &mut String, bytes: &[u8]) {
+fn json_hex(out: &mut Vec<u8>, bytes: &[u8]) {
     // Both digits of every byte, looked up at once.
     const PAIRS: [[u8; 2]; 256] = {
         const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
@@ -312,16 +299,11 @@ fn json_hex(out: &mut String, bytes: &[u8]) {
         t
     };
     out.reserve(bytes.len() * 2 + 10);
-    out.push_str("{\"hex\":\"");
-    // Through a stack buffer: pushing chars one by one is slow.
-    let mut buf = [0u8; 512];
-    for chunk in bytes.chunks(buf.len() / 2) {
-        for (pair, b) in buf.chunks_exact_mut(2).zip(chunk) {
-            pair.copy_from_slice(&PAIRS[usize::from(*b)]);
-        }
-        out.push_str(std::str::from_utf8(&buf[..chunk.len() * 2]).expect("hex digits are ASCII"));
+    out.extend_from_slice(b"{\"hex\":\"");
+    for b in bytes {
+        out.extend_from_slice(&PAIRS[usize::from(*b)]);
     }
-    out.push_str("\"}");
+    out.extend_from_slice(b"\"}");
 }
 
 /// `name=literal ...`, then the columns the image does not hold.
@@ -467,10 +449,10 @@ mod tests {
     fn binary_is_written_as_value_json_says() {
         let zone = Zone::parse("UTC").unwrap();
         let v = Value::Bytes(vec![0, 0xab, 0x10]);
-        let mut out = String::new();
+        let mut out = Vec::new();
         write_value_json(&mut out, &v, &zone);
         assert_eq!(
-            serde_json::from_str::<J>(&out).unwrap(),
+            serde_json::from_slice::<J>(&out).unwrap(),
             value_json(&v, &zone)
         );
     }
@@ -484,10 +466,10 @@ mod tests {
             Value::Int(-7),
             Value::UInt(u64::MAX),
         ] {
-            let mut out = String::new();
+            let mut out = Vec::new();
             write_value_json(&mut out, &v, &zone);
             assert_eq!(
-                serde_json::from_str::<J>(&out).unwrap(),
+                serde_json::from_slice::<J>(&out).unwrap(),
                 value_json(&v, &zone)
             );
         }
@@ -501,9 +483,14 @@ mod tests {
             "tab\tline\nnul\u{0}",
             "🐬 ça",
         ] {
-            let mut out = String::new();
+            let mut out = Vec::new();
             json_str(&mut out, s);
-            assert_eq!(serde_json::from_str::<String>(&out).unwrap(), s, "{out}");
+            assert_eq!(
+                serde_json::from_slice::<String>(&out).unwrap(),
+                s,
+                "{}",
+                String::from_utf8_lossy(&out)
+            );
         }
     }
 }

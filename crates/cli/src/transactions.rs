@@ -101,7 +101,7 @@ pub fn run(all: &TransactionsArgs) -> anyhow::Result<()> {
         if !selection.matches(&t, &texts) {
             continue;
         }
-        let rows = all.rows.then_some(changes.rendered.as_str());
+        let rows = all.rows.then_some(changes.rendered.as_slice());
         if print(&mut out, &t, texts, rows, &zone, args, &selection).is_err() {
             return Ok(()); // broken pipe
         }
@@ -117,7 +117,7 @@ fn print(
     out: &mut crate::output::ThreadedStdout,
     t: &TransactionSummary,
     texts: TransactionTexts,
-    rows: Option<&str>,
+    rows: Option<&[u8]>,
     zone: &Zone,
     args: &ReadArgs,
     selection: &Selection,
@@ -154,7 +154,7 @@ fn print(
             // Its `changes` (rendered as read), before the line's `}`.
             buf.pop();
             buf.extend_from_slice(b",\"changes\":[");
-            buf.extend_from_slice(rows.as_bytes());
+            buf.extend_from_slice(rows);
             buf.extend_from_slice(b"]}");
         }
         buf.push(b'\n');
@@ -200,7 +200,7 @@ fn print(
     }
     writeln!(out)?;
     if let Some(rows) = rows {
-        out.write_all(rows.as_bytes())?;
+        out.write_all(rows)?;
     }
     Ok(())
 }
