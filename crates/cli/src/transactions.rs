@@ -3,11 +3,13 @@
 //! changed with rows per table, and its statements.
 
 use std::io::{self, Write};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Arc;
 
 use myreplay_apply::time_zone::Zone;
 use myreplay_binlog::{
-    EventStream, Item, Selection, TableChanges, TransactionStream, TransactionSummary,
-    TransactionTexts,
+    Event, EventData, EventStream, Item, Selection, TableChanges, TableMap, TransactionStream,
+    TransactionSummary, TransactionTexts,
 };
 use serde::Serialize;
 
@@ -60,57 +62,174 @@ pub fn run(all: &TransactionsArgs) -> anyhow::Result<()> {
         .select
         .selection(&args.timezone)
         .map_err(anyhow::Error::msg)?;
-    let server = match (all.rows, all.conn.options()?) {
+    let server: crate::rows::ServerNames = match (all.rows, all.conn.options()?) {
         (true, Some(opts)) => server_names(&opts)?,
         _ => Default::default(),
     };
     let input = crate::input::Input::resolve(args)?;
     let events = EventStream::open(&input.files, input.stream)?;
     let mut txns = TransactionStream::new(events);
-    // --rows prints hundreds of MB: written by a thread of its own.
-    let mut out = crate::output::ThreadedStdout::new();
+    // Two threads (three with the output's): this one reads and groups
+    // the events, the other renders rows and lines, in order.
+    let (send, pieces) = sync_channel::<Vec<Piece>>(PIECES_IN_FLIGHT);
+    let printer = Printer {
+        rows: all.rows,
+        server: &server,
+        zone: &zone,
+        args,
+        selection: &selection,
+    };
+    std::thread::scope(|scope| {
+        let printing = scope.spawn(move || printer.run(pieces));
+        let read = read(&mut txns, &input, all.rows, &selection, send);
+        let printed = printing
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the printing thread panicked")));
+        // The printer's error is about an earlier event than the reader's.
+        printed?;
+        let before_start = read?;
+        if before_start > 0 {
+            eprintln!("myreplay: {before_start} transactions inside the start state not listed (the target holds them)");
+        }
+        Ok(())
+    })
+}
+
+/// Pieces sent at once: one channel operation per batch, not per event.
+const PIECES_PER_BATCH: usize = 64;
+/// Batches queued for the printer at most (memory stays bounded).
+const PIECES_IN_FLIGHT: usize = 8;
+
+/// What the reading thread hands the printing one.
+enum Piece {
+    /// A rows event of the open transaction, with its table map.
+    Rows(Event, Arc<TableMap>),
+    /// The open transaction ends: printed (with its texts), or not.
+    End(Option<(Box<TransactionSummary>, TransactionTexts)>),
+}
+
+/// Reads the transactions, picks those to print, and sends them on;
+/// returns how many were inside the start state. Stops early, without an
+/// error, when the printer has stopped (a closed pipe, or its own error).
+fn read(
+    txns: &mut TransactionStream,
+    input: &crate::input::Input,
+    rows: bool,
+    selection: &Selection,
+    send: SyncSender<Vec<Piece>>,
+) -> anyhow::Result<u64> {
+    let mut batch = Vec::with_capacity(PIECES_PER_BATCH);
     let mut before_start = 0u64;
+    let read = read_into(
+        txns,
+        input,
+        rows,
+        selection,
+        &send,
+        &mut batch,
+        &mut before_start,
+    );
+    // What was read before an error is printed too.
+    let _ = send.send(batch);
+    read.map(|()| before_start)
+}
+
+fn read_into(
+    txns: &mut TransactionStream,
+    input: &crate::input::Input,
+    rows: bool,
+    selection: &Selection,
+    send: &SyncSender<Vec<Piece>>,
+    batch: &mut Vec<Piece>,
+    before_start: &mut u64,
+) -> anyhow::Result<()> {
     let mut texts = TransactionTexts::default();
-    let mut changes = crate::rows::RowChanges::default();
     while let Some(item) = txns.next_item()? {
-        let t = match item {
+        let piece = match item {
             Item::Begin(_) => {
                 texts = TransactionTexts::default();
-                changes.clear();
                 continue;
             }
             Item::Event(e) => {
                 texts.add(&e.data);
-                if let (true, myreplay_binlog::EventData::Rows(r)) = (all.rows, &e.data) {
-                    let Some(table) = txns.table_map(r.table_id) else {
-                        anyhow::bail!("{}: a rows event without its TABLE_MAP", e.raw.pos);
-                    };
-                    changes.add(&e, r, table, &server, &zone, args.json)?;
-                }
-                continue;
+                let table_id = match &e.data {
+                    EventData::Rows(r) if rows => r.table_id,
+                    _ => continue,
+                };
+                let Some(table) = txns.table_map(table_id) else {
+                    anyhow::bail!("{}: a rows event without its TABLE_MAP", e.raw.pos);
+                };
+                Piece::Rows(e, table.clone())
             }
             Item::Bookkeeping(_) => continue,
-            Item::End(t) => t,
+            Item::End(t) => {
+                let texts = std::mem::take(&mut texts);
+                // Inside the start state: the target holds it already.
+                if input.holds(t.gtid.as_ref()) {
+                    *before_start += 1;
+                    Piece::End(None)
+                } else if selection.matches(&t, &texts) {
+                    Piece::End(Some((t, texts)))
+                } else {
+                    Piece::End(None)
+                }
+            }
         };
-        // Inside the start state: the target holds it already.
-        if input.holds(t.gtid.as_ref()) {
-            before_start += 1;
-            continue;
+        batch.push(piece);
+        if batch.len() >= PIECES_PER_BATCH {
+            let full = std::mem::replace(batch, Vec::with_capacity(PIECES_PER_BATCH));
+            if send.send(full).is_err() {
+                return Ok(());
+            }
         }
-        let texts = std::mem::take(&mut texts);
-        if !selection.matches(&t, &texts) {
-            continue;
-        }
-        let rows = all.rows.then_some(changes.rendered.as_slice());
-        if print(&mut out, &t, texts, rows, &zone, args, &selection).is_err() {
-            return Ok(()); // broken pipe
-        }
-    }
-    let _ = out.finish();
-    if before_start > 0 {
-        eprintln!("myreplay: {before_start} transactions inside the start state not listed (the target holds them)");
     }
     Ok(())
+}
+
+/// Renders what the reader sends: rows as they come, a transaction's line
+/// at its end, through a thread of its own for standard output.
+struct Printer<'a> {
+    rows: bool,
+    server: &'a crate::rows::ServerNames,
+    zone: &'a Zone,
+    args: &'a ReadArgs,
+    selection: &'a Selection,
+}
+
+impl Printer<'_> {
+    fn run(self, pieces: Receiver<Vec<Piece>>) -> anyhow::Result<()> {
+        // --rows prints hundreds of MB: written by a thread of its own.
+        let mut out = crate::output::ThreadedStdout::new();
+        let mut changes = crate::rows::RowChanges::default();
+        for piece in pieces.iter().flatten() {
+            match piece {
+                Piece::Rows(e, table) => {
+                    if let EventData::Rows(r) = &e.data {
+                        changes.add(&e, r, &table, self.server, self.zone, self.args.json)?;
+                    }
+                }
+                Piece::End(None) => changes.clear(),
+                Piece::End(Some((t, texts))) => {
+                    let rows = self.rows.then_some(changes.rendered.as_slice());
+                    let printed = print(
+                        &mut out,
+                        &t,
+                        texts,
+                        rows,
+                        self.zone,
+                        self.args,
+                        self.selection,
+                    );
+                    if printed.is_err() {
+                        return Ok(()); // broken pipe
+                    }
+                    changes.clear();
+                }
+            }
+        }
+        let _ = out.finish();
+        Ok(())
+    }
 }
 
 fn print(
