@@ -300,8 +300,11 @@ fn json_hex(out: &mut Vec<u8>, bytes: &[u8]) {
     };
     out.reserve(bytes.len() * 2 + 10);
     out.extend_from_slice(b"{\"hex\":\"");
-    for b in bytes {
-        out.extend_from_slice(&PAIRS[usize::from(*b)]);
+    // The digits' room made at once, then filled: no capacity check per byte.
+    let start = out.len();
+    out.resize(start + bytes.len() * 2, 0);
+    for (pair, b) in out[start..].chunks_exact_mut(2).zip(bytes) {
+        pair.copy_from_slice(&PAIRS[usize::from(*b)]);
     }
     out.extend_from_slice(b"\"}");
 }
