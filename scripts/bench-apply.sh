@@ -6,7 +6,10 @@
 #   bash scripts/bench-apply.sh [--workload W] [--runs N] [--methods a,b,c]
 #                               [--quick] [--events N] [--rebuild]
 #
-#   --workload W   oltp_write_only (default), oltp_insert, oltp_update_index,
+#   --workload W   oltp_write_only (default; sysbench's default, skewed
+#                  distribution), uniform (oltp_write_only with
+#                  --rand-type=uniform, written by 8 threads: rows spread
+#                  over the whole tables), oltp_insert, oltp_update_index,
 #                  hot_row (oltp_write_only over the first 100 ids of each
 #                  table: every transaction hits the same few hundred rows),
 #                  ddl_mix (oltp_write_only with columns added and indexes
@@ -48,6 +51,12 @@
 # only its IO thread and waits until it has fetched everything the primary
 # has; the clock then runs from START SLAVE SQL_THREAD until MASTER_GTID_WAIT
 # says the last source GTID is applied. The IO thread's copying is not timed.
+#
+# Each run also reads the target server's CPU time (user + system, from
+# /proc/<its pid>/stat) before and after the timed replay; the table shows
+# its median, and per 1,000 row changes of the binlogs: the distance to
+# what the server must do anyway. The myreplay-*-N rows are the scaling
+# with the number of workers.
 #
 # Results: printed, and kept in benches/data/apply/<name>/results-<time>.{tsv,txt}.
 # Uses one core for the server and one for the client side; run it on an
@@ -108,8 +117,12 @@ else
 fi
 SB_TEST=oltp_write_only
 SB_RUN_EXTRA=()
+SB_THREADS=4
 case $WORKLOAD in
     oltp_write_only | oltp_insert | oltp_update_index) SB_TEST=$WORKLOAD ;;
+    uniform)
+        SB_RUN_EXTRA=(--rand-type=uniform --mysql-ignore-errors=1213,1205,1020)
+        SB_THREADS=8 ;;
     hot_row)
         # sysbench draws ids from 1..--table-size: the run sees 100 rows per table.
         SB_RUN_EXTRA=(--table-size=100 --mysql-ignore-errors=1213,1205,1020,1062) ;;
@@ -121,7 +134,7 @@ case $WORKLOAD in
         # oltp_write_only while DDL runs beside it (ddl_loop below): columns
         # added, indexes created, mid-stream.
         SB_RUN_EXTRA=(--mysql-ignore-errors=1213,1205,1020) ;;
-    *) die "unknown workload $WORKLOAD (oltp_write_only, oltp_insert, oltp_update_index, hot_row, big_txn, ddl_mix)" ;;
+    *) die "unknown workload $WORKLOAD (oltp_write_only, uniform, oltp_insert, oltp_update_index, hot_row, big_txn, ddl_mix)" ;;
 esac
 EVENTS=${EVENTS:-$DEFAULT_EVENTS}
 [[ $EVENTS =~ ^[1-9][0-9]*$ ]] || die "--events wants a positive number"
@@ -131,6 +144,8 @@ SCEN_NAME=$WORKLOAD
 [[ $EVENTS != "$DEFAULT_EVENTS" ]] && SCEN_NAME+=-e$EVENTS
 SCEN=$ROOT/benches/data/apply/$SCEN_NAME
 SCEN_KEY="workload=$WORKLOAD tables=$TABLES table_size=$TABLE_SIZE events=$EVENTS v=1"
+# (The writers' count joined the key later: cached scenarios of 4 keep theirs.)
+[[ $SB_THREADS != 4 ]] && SCEN_KEY+=" threads=$SB_THREADS"
 
 # Source: durability off while generating (it changes how fast the server
 # writes, not what goes into the binlog), as in scripts/gen-bench-binlog.sh.
@@ -187,7 +202,7 @@ build_scenario() {
     mariadb_client "$src" -e 'CREATE DATABASE sbtest'
     local sb=(sysbench "$SB_TEST" --db-driver=mysql --mysql-socket="$src/sock"
         --mysql-user=root --mysql-password= --mysql-db=sbtest
-        --tables="$TABLES" --table-size="$TABLE_SIZE" --threads=4 --rand-seed=42)
+        --tables="$TABLES" --table-size="$TABLE_SIZE" --threads="$SB_THREADS" --rand-seed=42)
     log "   sysbench $SB_TEST prepare: $TABLES tables x $TABLE_SIZE rows"
     "${sb[@]}" prepare >"$tmp/prepare.log"
     mariadb_client "$src" -e 'FLUSH BINARY LOGS'
@@ -290,13 +305,19 @@ slave_field() { # slave_field NAME: one field of SHOW SLAVE STATUS on the target
 # about one per commit group, which explains most of the differences.
 fsyncs() { mariadb_client "$TARGET" -N -B -e "SHOW GLOBAL STATUS LIKE 'Innodb_data_fsyncs'" | cut -f2; }
 
+# The target server's CPU time so far (user + system, in clock ticks), from
+# the kernel's counters for its process: the server's own work, whatever
+# the client side does.
+CLK_TCK=$(getconf CLK_TCK)
+server_ticks() { awk '{ print $14 + $15 }' "/proc/$(<"$TARGET/mariadbd.pid")/stat"; }
+
 # Each method: start its target, replay, set SECS to the replay's seconds and
 # FSYNCS to the fsyncs meanwhile. Return non-zero on failure. The caller
 # verifies and stops the target.
 run_pipe() {
     start_target || return 1
-    local t0 t1 f0
-    f0=$(fsyncs)
+    local t0 t1 f0 c0
+    f0=$(fsyncs) c0=$(server_ticks)
     t0=$(now)
     mariadb-binlog --no-defaults "${FILES[@]}" |
         mariadb --no-defaults -S "$TARGET/sock" -uroot 2>"$WORK/pipe.err" ||
@@ -304,6 +325,7 @@ run_pipe() {
     t1=$(now)
     SECS=$(calc "$t1 - $t0")
     FSYNCS=$(($(fsyncs) - f0))
+    CPU=$(calc "($(server_ticks) - c0) / $CLK_TCK")
 }
 
 run_replica() {
@@ -328,8 +350,8 @@ run_replica() {
     done
     [[ $file == "$PRIMARY_FILE" && $pos == "$PRIMARY_POS" ]] ||
         { log "IO thread did not fetch up to $PRIMARY_FILE:$PRIMARY_POS (at $file:$pos)"; return 1; }
-    local t0 t1 r f0
-    f0=$(fsyncs)
+    local t0 t1 r f0 c0
+    f0=$(fsyncs) c0=$(server_ticks)
     t0=$(now)
     mariadb_client "$TARGET" -e 'START SLAVE SQL_THREAD' || return 1
     while :; do
@@ -342,6 +364,7 @@ run_replica() {
     done
     t1=$(now)
     FSYNCS=$(($(fsyncs) - f0))
+    CPU=$(calc "($(server_ticks) - c0) / $CLK_TCK")
     mariadb_client "$TARGET" -e 'STOP SLAVE' || return 1
     SECS=$(calc "$t1 - $t0")
 }
@@ -361,8 +384,8 @@ myreplay_available() {
 run_myreplay() {
     local path=$1 workers=$2
     start_target || return 1
-    local t0 t1 f0
-    f0=$(fsyncs)
+    local t0 t1 f0 c0
+    f0=$(fsyncs) c0=$(server_ticks)
     t0=$(now)
     "$MYREPLAY" apply --no-defaults --workers "$workers" --apply "$path" -S "$TARGET/sock" -u root \
         "${FILES[@]}" >"$WORK/myreplay.out" 2>&1 ||
@@ -370,6 +393,7 @@ run_myreplay() {
     t1=$(now)
     SECS=$(calc "$t1 - $t0")
     FSYNCS=$(($(fsyncs) - f0))
+    CPU=$(calc "($(server_ticks) - c0) / $CLK_TCK")
 }
 # ============================================================================
 
@@ -405,10 +429,17 @@ verify_target() {
 
 MYREPLAY_OK=0
 myreplay_available && MYREPLAY_OK=1
+# Row changes in the binlogs (an UPDATE's before and after image count once),
+# for the servers' CPU per 1,000 of them.
+ROW_CHANGES=
+if ((MYREPLAY_OK)); then
+    ROW_CHANGES=$("$MYREPLAY" transactions --json "${FILES[@]}" |
+        python3 -c 'import json, sys; print(sum(json.loads(l)["rows"] for l in sys.stdin))')
+fi
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/ {print $2}') GiB"
 echo "== server: MariaDB $SERVER_VERSION; client: $(mariadb-binlog --version | head -1)"
 echo "== scenario $SCEN_NAME: $WORKLOAD, $TABLES tables x $TABLE_SIZE rows, $EVENTS sysbench transactions"
-echo "   snapshot GTID $SNAP_GTID -> end GTID $END_GTID; binlogs: $BINLOG_FILES ($BINLOG_BYTES bytes)"
+echo "   snapshot GTID $SNAP_GTID -> end GTID $END_GTID; binlogs: $BINLOG_FILES ($BINLOG_BYTES bytes)${ROW_CHANGES:+; $ROW_CHANGES row changes}"
 echo "== methods: ${METHOD_LIST[*]}; $RUNS interleaved runs each"
 if ((!MYREPLAY_OK)); then
     for m in "${METHOD_LIST[@]}"; do
@@ -422,8 +453,8 @@ fi
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 TSV=$SCEN/results-$STAMP.tsv
 TXT=$SCEN/results-$STAMP.txt
-printf 'run\tmethod\tseconds\tfsyncs\tverification\tloadavg\n' >"$TSV"
-declare -A TIMES=() OKS=() FAILS=()
+printf 'run\tmethod\tseconds\tfsyncs\tserver_cpu_s\tverification\tloadavg\n' >"$TSV"
+declare -A TIMES=() CPUS=() OKS=() FAILS=()
 FAILED=0
 for m in "${METHOD_LIST[@]}"; do
     [[ $m == replica-* ]] && { start_primary || exit 1; break; }
@@ -434,11 +465,12 @@ for ((run = 1; run <= RUNS; run++)); do
             continue
         fi
         load=$(cut -d' ' -f1-3 /proc/loadavg)
-        SECS="" FSYNCS="" verdict=""
+        SECS="" FSYNCS="" CPU="" verdict=""
         if run_method "$m"; then
             secs=$SECS
             if verdict=$(verify_target); then
                 TIMES[$m]+="$secs "
+                CPUS[$m]+="$CPU "
                 OKS[$m]=$((${OKS[$m]:-0} + 1))
             else
                 FAILS[$m]=$((${FAILS[$m]:-0} + 1))
@@ -453,27 +485,32 @@ for ((run = 1; run <= RUNS; run++)); do
         fi
         mariadb_stop "$TARGET" 2>/dev/null || true
         rm -rf "$TARGET"
-        printf 'run %d  %-18s %9s s  %7s fsyncs  load %s  %s\n' "$run" "$m" "$secs" "${FSYNCS:--}" "$load" "$verdict" | tee -a "$TXT"
-        printf '%d\t%s\t%s\t%s\t%s\t%s\n' "$run" "$m" "$secs" "${FSYNCS:--}" "$verdict" "$load" >>"$TSV"
+        printf 'run %d  %-18s %9s s  %7s fsyncs  %7s s server CPU  load %s  %s\n' "$run" "$m" "$secs" "${FSYNCS:--}" "${CPU:--}" "$load" "$verdict" | tee -a "$TXT"
+        printf '%d\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$m" "$secs" "${FSYNCS:--}" "${CPU:--}" "$verdict" "$load" >>"$TSV"
     done
 done
 [[ -n $PRIMARY_PORT ]] && mariadb_stop "$PRIMARY" 2>/dev/null
 
 median() { tr ' ' '\n' | awk NF | sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 PIPE_MED=$(median <<<"${TIMES[pipe]:-}")
+REPLICA_MED=$(median <<<"${TIMES[replica-8]:-}")
 {
     echo
-    echo "== $SCEN_NAME: medians of $RUNS interleaved runs (seconds; 'vs pipe' = pipe median / method median)"
-    printf '%-18s %9s %9s  %-24s %s\n' method median "vs pipe" runs checks
+    echo "== $SCEN_NAME: medians of $RUNS interleaved runs (seconds; 'vs pipe' = pipe median / method median, 'vs replica-8' likewise;"
+    echo "   'server CPU' = the target server's user+system seconds during the replay, and per 1,000 row changes${ROW_CHANGES:+ of the $ROW_CHANGES})"
+    printf '%-18s %9s %9s %12s %11s %15s  %-24s %s\n' method median "vs pipe" "vs replica-8" "server CPU" "CPU ms/1k rows" runs checks
     for m in "${METHOD_LIST[@]}"; do
         if [[ $m == myreplay-* ]] && ((!MYREPLAY_OK)); then
-            printf '%-18s %9s %9s  %-24s %s\n' "$m" - - "skipped" "myreplay apply not available yet"
+            printf '%-18s %9s %9s %12s %11s %15s  %-24s %s\n' "$m" - - - - - "skipped" "myreplay apply not available yet"
             continue
         fi
         med=$(median <<<"${TIMES[$m]:-}")
-        ratio=-
+        cpu=$(median <<<"${CPUS[$m]:-}")
+        ratio=- vsrep=- per1k=-
         [[ -n $med && -n $PIPE_MED ]] && ratio=$(awk "BEGIN { printf \"%.2fx\", $PIPE_MED / $med }")
-        printf '%-18s %9s %9s  %-24s %s\n' "$m" "${med:--}" "$ratio" "${TIMES[$m]:-}" \
+        [[ -n $med && -n $REPLICA_MED ]] && vsrep=$(awk "BEGIN { printf \"%.2fx\", $REPLICA_MED / $med }")
+        [[ -n $cpu && -n $ROW_CHANGES ]] && per1k=$(awk "BEGIN { printf \"%.1f\", $cpu * 1e6 / $ROW_CHANGES }")
+        printf '%-18s %9s %9s %12s %11s %15s  %-24s %s\n' "$m" "${med:--}" "$ratio" "$vsrep" "${cpu:--}" "$per1k" "${TIMES[$m]:-}" \
             "${OKS[$m]:-0}/$RUNS verified OK${FAILS[$m]:+, ${FAILS[$m]} FAILED}"
     done
 } | tee -a "$TXT"
