@@ -20,6 +20,7 @@
 //! ```
 
 pub mod checkpoint;
+pub mod coalesce;
 pub mod connect;
 pub mod ddl_mark;
 pub mod error;

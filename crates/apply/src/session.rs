@@ -91,6 +91,8 @@ pub struct Session {
     notes: UnitNotes,
     /// See [`Session::wait_for_the_cluster`].
     causal: bool,
+    /// A unit's row statements merged into fewer ([`crate::coalesce`]).
+    merge_statements: bool,
 }
 
 impl Session {
@@ -130,6 +132,7 @@ impl Session {
             charsets: Default::default(),
             notes: UnitNotes::default(),
             causal: false,
+            merge_statements: std::env::var_os("MYREPLAY_NO_MERGE").is_none(),
         })
     }
 
@@ -312,6 +315,12 @@ impl Session {
                     Step::Statement { .. } => unreachable!("checked by can_batch"),
                 })
                 .collect();
+            // Fewer, larger row statements: less work for the server per
+            // row change, the same rows (see crate::coalesce).
+            let events = match self.merge_statements {
+                true => crate::coalesce::merge_row_statements(&events).unwrap_or(events),
+                false => events,
+            };
             self.rows
                 .apply_rows(&mut self.conn, &txns[0].fde, &events)
                 .map_err(at(None))?;

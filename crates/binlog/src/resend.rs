@@ -52,8 +52,13 @@ impl RowsFlagsAt {
 
     /// `event` with STMT_END_F set, its CRC32 (if any) computed again.
     pub fn with_statement_end(&self, event: &[u8]) -> Bytes {
+        self.with_flags(event, self.flags(event) | RowsEvent::STMT_END_F)
+    }
+
+    /// `event` with its flags set to `flags`, its CRC32 (if any) computed
+    /// again.
+    pub fn with_flags(&self, event: &[u8], flags: u16) -> Bytes {
         let mut b = BytesMut::from(event);
-        let flags = self.flags(event) | RowsEvent::STMT_END_F;
         b[self.offset..self.offset + 2].copy_from_slice(&flags.to_le_bytes());
         if self.checksum {
             let n = b.len();
