@@ -52,6 +52,9 @@
 # has; the clock then runs from START SLAVE SQL_THREAD until MASTER_GTID_WAIT
 # says the last source GTID is applied. The IO thread's copying is not timed.
 #
+# MYREPLAY_ARGS (environment): more options for every myreplay apply run
+# (e.g. MYREPLAY_ARGS=--no-merge-statements for a before/after).
+#
 # Each run also reads the target server's CPU time (user + system, from
 # /proc/<its pid>/stat) before and after the timed replay; the table shows
 # its median, and per 1,000 row changes of the binlogs: the distance to
@@ -387,8 +390,9 @@ run_myreplay() {
     local t0 t1 f0 c0
     f0=$(fsyncs) c0=$(server_ticks)
     t0=$(now)
+    # shellcheck disable=SC2086 # MYREPLAY_ARGS: extra options, split on spaces
     "$MYREPLAY" apply --no-defaults --workers "$workers" --apply "$path" -S "$TARGET/sock" -u root \
-        "${FILES[@]}" >"$WORK/myreplay.out" 2>&1 ||
+        ${MYREPLAY_ARGS:-} "${FILES[@]}" >"$WORK/myreplay.out" 2>&1 ||
         { cat "$WORK/myreplay.out" >&2; return 1; }
     t1=$(now)
     SECS=$(calc "$t1 - $t0")

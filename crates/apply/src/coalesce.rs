@@ -214,7 +214,11 @@ mod tests {
                     b[at.offset..at.offset + 2].fill(0);
                     let n = b.len();
                     b[n - 4..].fill(0); // the CRC32 changes with the flags
-                    assert_eq!(at.flags(&e.raw.bytes), r.flags, "bytes and decoded flags agree");
+                    assert_eq!(
+                        at.flags(&e.raw.bytes),
+                        r.flags,
+                        "bytes and decoded flags agree"
+                    );
                     Some((b, r.flags & SAME_FLAGS))
                 }
                 _ => None,
@@ -231,12 +235,18 @@ mod tests {
 
     fn statements_merge_into_one(n: u32) {
         let events = row_events(n);
-        assert!(statement_ends(&events) >= 5, "fixture {n} has many statements");
+        assert!(
+            statement_ends(&events) >= 5,
+            "fixture {n} has many statements"
+        );
         let merged = merge_row_statements(&events).expect("row statements only");
         assert_eq!(statement_ends(&merged), 1);
         assert!(rows(&merged).last().unwrap().is_statement_end());
         // The same rows events, in the same order, with the same other flags.
-        assert_eq!(rows_but_statement_ends(&merged), rows_but_statement_ends(&events));
+        assert_eq!(
+            rows_but_statement_ends(&merged),
+            rows_but_statement_ends(&events)
+        );
         // Every TABLE_MAP first, once per table id.
         let first_rows = merged
             .iter()
@@ -279,7 +289,10 @@ mod tests {
         }
         let merged = merge_row_statements(&events).unwrap();
         assert_eq!(statement_ends(&merged), 3, "before, the odd one, after");
-        assert_eq!(rows_but_statement_ends(&merged), rows_but_statement_ends(&events));
+        assert_eq!(
+            rows_but_statement_ends(&merged),
+            rows_but_statement_ends(&events)
+        );
     }
 
     #[test]

@@ -102,6 +102,9 @@ pub struct Replay {
     /// Bytes of events of planned transactions held, at most (with
     /// `window`, this bounds memory).
     pub max_pending_bytes: u64,
+    /// BINLOG path: a unit's row statements merged into fewer, larger ones
+    /// (same rows, same order; see [`crate::coalesce`]). On by default.
+    pub merge_statements: bool,
 }
 
 impl Replay {
@@ -128,6 +131,7 @@ impl Replay {
             statement_limit: None,
             nodes: vec![],
             stream_threshold: 64 << 20,
+            merge_statements: true,
             max_pending_bytes: 256 << 20,
         }
     }
@@ -315,6 +319,7 @@ impl Replay {
             self.preserve_gtids,
             self.statement_limit,
         )?;
+        session.merge_statements(self.merge_statements);
         if !self.nodes.is_empty() {
             session.wait_for_the_cluster()?;
         }

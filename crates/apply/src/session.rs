@@ -132,7 +132,7 @@ impl Session {
             charsets: Default::default(),
             notes: UnitNotes::default(),
             causal: false,
-            merge_statements: std::env::var_os("MYREPLAY_NO_MERGE").is_none(),
+            merge_statements: true,
         })
     }
 
@@ -165,6 +165,12 @@ impl Session {
     pub fn wait_for_the_cluster(&mut self) -> Result<(), ApplyError> {
         self.causal = true;
         set_causal(&mut self.conn)
+    }
+
+    /// Whether a unit's row statements are merged into fewer (the
+    /// default; see [`crate::coalesce`]), or sent as the source logged them.
+    pub fn merge_statements(&mut self, merge: bool) {
+        self.merge_statements = merge;
     }
 
     /// What happened since the last call that the replay reports.

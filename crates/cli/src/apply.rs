@@ -76,6 +76,7 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
     replay.max_pending_bytes = args.max_pending;
     replay.log_bin = args.log_bin || args.preserve_gtids;
     replay.preserve_gtids = args.preserve_gtids;
+    replay.merge_statements = !args.no_merge_statements;
     replay.path = apply_path(args);
     let time = |t: &Option<String>| -> anyhow::Result<Option<u32>> {
         t.as_deref()

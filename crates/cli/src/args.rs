@@ -61,6 +61,12 @@ pub struct ApplyArgs {
     /// triggers are refused).
     #[arg(long = "apply", value_name = "PATH", default_value = "binlog", value_parser = ["binlog", "sql"])]
     pub apply_path: String,
+    /// Send the source's row statements as it logged them, one by one
+    /// (BINLOG path). By default a unit's consecutive row statements go as
+    /// one, which changes the same rows in the same order with less work
+    /// for the server (docs/apply.md, "Row statements merged").
+    #[arg(long)]
+    pub no_merge_statements: bool,
     /// Connect, read the schema and plan; apply nothing.
     #[arg(long)]
     pub dry_run: bool,
