@@ -80,6 +80,22 @@ fn workload() -> Vec<String> {
     for i in 0..20 {
         w.push(format!("INSERT INTO shop.audited VALUES ({i}, {i})"));
     }
+    // FOREIGN_KEY_CHECKS=0 and UNIQUE_CHECKS=0 on the source, between
+    // ordinary transactions: an orphan order the target must take too, and
+    // right after it a delete whose cascade the target must run. Row
+    // statements merged into one must not share their flags: the server
+    // may take them from a statement's first rows event, and a cascade does
+    // not run with FOREIGN_KEY_CHECKS=0. (With the flags check taken out of
+    // crate::coalesce, MariaDB 11.8's target kept 4 items the cascade
+    // deletes on the source.)
+    for i in 0..5 {
+        // A DDL (a unit of its own) first: the next unit starts with the
+        // FOREIGN_KEY_CHECKS=0 statement.
+        w.push(format!("CREATE TABLE shop.marker{i} (id INT PRIMARY KEY)"));
+        w.push(format!("SET SESSION foreign_key_checks = 0; INSERT INTO shop.orders VALUES ({}, 99999, 1.00); SET SESSION foreign_key_checks = 1", 5000 + i));
+        w.push(format!("DELETE FROM shop.users WHERE id = {}", 170 + i));
+        w.push(format!("SET SESSION unique_checks = 0; INSERT INTO shop.events VALUES ('uc', {i}); SET SESSION unique_checks = 1"));
+    }
     // Multi-statement transactions, a rollback, a savepoint.
     w.push("BEGIN; UPDATE shop.counters SET v = 7 WHERE id = 2; UPDATE shop.users SET name='x' WHERE id = 1; COMMIT".into());
     w.push("BEGIN; UPDATE shop.counters SET v = 99 WHERE id = 3; ROLLBACK".into());
