@@ -13,8 +13,10 @@
 //!
 //! Statements merge only where nothing else can differ:
 //! - the rows events' other flags (NO_FOREIGN_KEY_CHECKS_F,
-//!   RELAXED_UNIQUE_CHECKS_F) are equal: MySQL sets them once per
-//!   statement, from its first rows event;
+//!   RELAXED_UNIQUE_CHECKS_F) are equal: the server may set them once per
+//!   statement, from its first rows event (MySQL's code does; MariaDB
+//!   11.8 did in `apply/tests/replay.rs`, where a cascade then did not
+//!   run);
 //! - a table id means one table map throughout (the same bytes), and a
 //!   table has one table id: no id is rewritten, and no table is opened
 //!   twice;
@@ -29,7 +31,7 @@
 use myreplay_binlog::resend::RowsFlagsAt;
 use myreplay_binlog::{Event, EventData, RowsEvent};
 
-/// Flags that must be equal across a merged statement.
+/// Flags that must be equal across a merged statement (all but STMT_END_F).
 const SAME_FLAGS: u16 = !RowsEvent::STMT_END_F;
 
 /// `events` (TABLE_MAP and rows events of whole row statements) as fewer
