@@ -24,6 +24,8 @@
 #                    replica-8            MariaDB's applier, 8 threads, optimistic
 #                    myreplay-binlog-N    myreplay apply --apply binlog --workers N (N=1,2,4,8)
 #                    myreplay-sql-N       myreplay apply --apply sql --workers N (N=1,2,4,8)
+#                    myreplay-logged-N    the binlog path with --no-merge-statements
+#                                         (row statements as logged; not in the default list)
 #   --quick        small scenario for smoke tests: 4 tables x 10k rows,
 #                  5,000 transactions (big_txn: 100)
 #   --events N     sysbench transactions (default 60,000; big_txn 1,000)
@@ -81,6 +83,7 @@ MYREPLAY=${MYREPLAY:-$ROOT/target/release/myreplay}
 ALL_METHODS=(pipe replica-0 replica-8
     myreplay-binlog-1 myreplay-binlog-2 myreplay-binlog-4 myreplay-binlog-8
     myreplay-sql-1 myreplay-sql-2 myreplay-sql-4 myreplay-sql-8)
+KNOWN_METHODS=("${ALL_METHODS[@]}" myreplay-logged-1 myreplay-logged-2 myreplay-logged-4 myreplay-logged-8)
 
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
 die() { printf 'bench-apply: %s\n' "$*" >&2; exit 2; }
@@ -108,7 +111,7 @@ else
     IFS=, read -r -a METHOD_LIST <<<"$METHODS"
 fi
 for m in "${METHOD_LIST[@]}"; do
-    [[ " ${ALL_METHODS[*]} " == *" $m "* ]] || die "unknown method $m (one of: ${ALL_METHODS[*]})"
+    [[ " ${KNOWN_METHODS[*]} " == *" $m "* ]] || die "unknown method $m (one of: ${KNOWN_METHODS[*]})"
 done
 
 # ---------------------------------------------------------------- scenario --
@@ -385,14 +388,17 @@ myreplay_available() {
 }
 
 run_myreplay() {
-    local path=$1 workers=$2
+    local path=$1 workers=$2 extra=()
+    if [[ $path == logged ]]; then
+        path=binlog extra=(--no-merge-statements)
+    fi
     start_target || return 1
     local t0 t1 f0 c0
     f0=$(fsyncs) c0=$(server_ticks)
     t0=$(now)
     # shellcheck disable=SC2086 # MYREPLAY_ARGS: extra options, split on spaces
     "$MYREPLAY" apply --no-defaults --workers "$workers" --apply "$path" -S "$TARGET/sock" -u root \
-        ${MYREPLAY_ARGS:-} "${FILES[@]}" >"$WORK/myreplay.out" 2>&1 ||
+        "${extra[@]}" ${MYREPLAY_ARGS:-} "${FILES[@]}" >"$WORK/myreplay.out" 2>&1 ||
         { cat "$WORK/myreplay.out" >&2; return 1; }
     t1=$(now)
     SECS=$(calc "$t1 - $t0")
@@ -407,6 +413,7 @@ run_method() {
         replica-*) run_replica "${1#replica-}" ;;
         myreplay-binlog-*) run_myreplay binlog "${1#myreplay-binlog-}" ;;
         myreplay-sql-*) run_myreplay sql "${1#myreplay-sql-}" ;;
+        myreplay-logged-*) run_myreplay logged "${1#myreplay-logged-}" ;;
     esac
 }
 
