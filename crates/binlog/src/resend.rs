@@ -83,6 +83,35 @@ pub fn with_checksum(event: &[u8]) -> Bytes {
     b.freeze()
 }
 
+/// A rows event as its plain (uncompressed) layout: MariaDB's compressed
+/// rows events (`log_bin_compress`) with their rows inflated, the type
+/// and size rewritten, the CRC32 (if any) computed again. A `BINLOG`
+/// statement refuses compressed rows events (MariaDB 10.11 and 11.8:
+/// ERROR 1730 "Only Format_description_log_event and row events are
+/// allowed in BINLOG statements (but Write_rows_compressed_v1 was
+/// provided)"). A plain event is returned as it is.
+pub fn plain(raw: &RawEvent, rows: &RowsEvent) -> Bytes {
+    if !rows.compressed {
+        return raw.bytes.clone();
+    }
+    let checksum = if raw.has_checksum { 4 } else { 0 };
+    let len = EventHeader::LEN + rows.body.len() + checksum;
+    let mut b = BytesMut::with_capacity(len);
+    b.put_slice(&raw.bytes[..EventHeader::LEN]);
+    b[TYPE_AT] = rows.layout.0;
+    b[SIZE_AT..SIZE_AT + 4].copy_from_slice(&(len as u32).to_le_bytes());
+    b.put_slice(&rows.body);
+    // The flags as `rows` has them now (a caller may have changed them in
+    // the raw event and in `rows`, not in the inflated body).
+    let at = EventHeader::LEN + rows.flags_at;
+    b[at..at + 2].copy_from_slice(&rows.flags.to_le_bytes());
+    if raw.has_checksum {
+        let crc = crc32fast::hash(&b);
+        b.put_u32_le(crc);
+    }
+    b.freeze()
+}
+
 /// Cuts a rows event at row boundaries into events of at most about
 /// `max_bytes` each (a row larger than that is an event of its own). The
 /// pieces are plain (uncompressed) events of the event's layout; STMT_END_F
