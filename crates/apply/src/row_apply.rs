@@ -185,6 +185,15 @@ impl RowApply for BinlogStatements {
         // their own (the payload has one); sent on their own under a
         // FORMAT_DESCRIPTION that announces checksums, they need one
         // (ERROR 1610 Corrupted replication event otherwise).
+        // MariaDB's compressed rows events go inflated: a BINLOG statement
+        // refuses them (ERROR 1730; see myreplay_binlog::resend::plain).
+        let inflated: Vec<Event>;
+        let events = if events.iter().any(is_compressed_rows) {
+            inflated = events.iter().map(inflate).collect();
+            &inflated[..]
+        } else {
+            events
+        };
         let with_checksums: Vec<Event>;
         let events = if self.checksum && events.iter().any(|e| !e.raw.has_checksum) {
             with_checksums = events
@@ -258,6 +267,23 @@ impl RowApply for crate::sql::SqlApply {
     fn reset(&mut self) {
         *self = crate::sql::SqlApply::new();
     }
+}
+
+fn is_compressed_rows(e: &Event) -> bool {
+    matches!(&e.data, EventData::Rows(r) if r.compressed)
+}
+
+/// `e` with its rows inflated when it is a compressed rows event.
+fn inflate(e: &Event) -> Event {
+    let mut e = e.clone();
+    if let EventData::Rows(r) = &mut e.data {
+        if r.compressed {
+            e.raw.bytes = myreplay_binlog::resend::plain(&e.raw, r);
+            e.raw.header.event_type = r.layout;
+            r.compressed = false;
+        }
+    }
+    e
 }
 
 /// Whether `events` go in one `BINLOG` statement and every row statement
