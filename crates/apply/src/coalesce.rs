@@ -39,7 +39,7 @@ const SAME_FLAGS: u16 = !RowsEvent::STMT_END_F;
 /// statement (then they are sent as they are).
 pub fn merge_row_statements(events: &[Event]) -> Option<Vec<Event>> {
     let mut out = Vec::with_capacity(events.len());
-    let mut group = Group::default();
+    let mut merged = Statement::default();
     let mut statement = Statement::default();
     for e in events {
         match &e.data {
@@ -48,10 +48,10 @@ pub fn merge_row_statements(events: &[Event]) -> Option<Vec<Event>> {
                 statement.rows.push(e);
                 if r.is_statement_end() {
                     let done = std::mem::take(&mut statement);
-                    if !group.admits(&done) {
-                        group.flush(&mut out);
+                    if !merged.admits(&done) {
+                        merged.flush(&mut out);
                     }
-                    group.take(done);
+                    merged.take(done);
                 }
             }
             _ => return None,
@@ -60,63 +60,50 @@ pub fn merge_row_statements(events: &[Event]) -> Option<Vec<Event>> {
     if !statement.maps.is_empty() || !statement.rows.is_empty() {
         return None;
     }
-    group.flush(&mut out);
+    merged.flush(&mut out);
     Some(out)
 }
 
-/// One source row statement: its TABLE_MAP events (by table id), then its
-/// rows events, the last with STMT_END_F.
+/// A row statement (or several being merged): its TABLE_MAP events (by
+/// table id), then its rows events.
 #[derive(Default)]
 struct Statement<'a> {
     maps: Vec<(u64, &'a Event)>,
     rows: Vec<&'a Event>,
 }
 
-/// Statements being merged.
-#[derive(Default)]
-struct Group<'a> {
-    maps: Vec<(u64, &'a Event)>,
-    rows: Vec<&'a Event>,
-    /// The rows events' flags but STMT_END_F.
-    flags: Option<u16>,
-}
-
-impl<'a> Group<'a> {
+impl<'a> Statement<'a> {
+    /// Whether `s` can join this statement (see the module's rules).
     fn admits(&self, s: &Statement<'_>) -> bool {
-        if self.rows.is_empty() {
+        let Some(first) = self.rows.first() else {
             return true;
-        }
-        let flags_agree = s.rows.iter().all(|e| Some(rows_flags(e)) == self.flags);
-        flags_agree
+        };
+        let flags = rows_flags(first);
+        s.rows.iter().all(|e| rows_flags(e) == flags)
             && s.maps.iter().all(|(id, e)| {
-                self.maps.iter().all(|(gid, g)| {
-                    if gid == id {
-                        g.raw.body() == e.raw.body()
+                self.maps.iter().all(|(mid, m)| {
+                    if mid == id {
+                        m.raw.body() == e.raw.body()
                     } else {
-                        !same_table(g, e)
+                        !same_table(m, e)
                     }
                 })
             })
     }
 
     fn take(&mut self, s: Statement<'a>) {
-        if self.rows.is_empty() {
-            self.flags = s.rows.first().map(|e| rows_flags(e));
-        }
         for (id, e) in s.maps {
-            if !self.maps.iter().any(|(gid, _)| *gid == id) {
+            if !self.maps.iter().any(|(mid, _)| *mid == id) {
                 self.maps.push((id, e));
             }
         }
         self.rows.extend(s.rows);
     }
 
-    /// Writes the group as one statement: its TABLE_MAP events, then its
-    /// rows events, only the last with STMT_END_F.
+    /// Writes it out as one statement, and empties it: its TABLE_MAP
+    /// events, then its rows events, only the last with STMT_END_F.
     fn flush(&mut self, out: &mut Vec<Event>) {
-        let maps = std::mem::take(&mut self.maps);
-        let rows = std::mem::take(&mut self.rows);
-        self.flags = None;
+        let Statement { maps, rows } = std::mem::take(self);
         out.extend(maps.into_iter().map(|(_, e)| e.clone()));
         let last = rows.len().saturating_sub(1);
         for (i, e) in rows.into_iter().enumerate() {
@@ -315,23 +302,19 @@ mod tests {
             .unwrap();
         let statement = |id: u64, map: &'static Event| Statement {
             maps: vec![(id, map)],
-            rows: vec![row_static(row)],
+            rows: vec![leak(row)],
         };
         let (a, b): (&'static Event, &'static Event) = (leak(a), leak(b));
-        let mut group = Group::default();
-        group.take(statement(7, a));
-        assert!(group.admits(&statement(7, a)), "the same map again");
-        assert!(group.admits(&statement(8, b)), "another table, another id");
-        assert!(!group.admits(&statement(7, b)), "id 7 is table a's");
-        assert!(!group.admits(&statement(9, a)), "table a is id 7");
+        let mut merged = Statement::default();
+        merged.take(statement(7, a));
+        assert!(merged.admits(&statement(7, a)), "the same map again");
+        assert!(merged.admits(&statement(8, b)), "another table, another id");
+        assert!(!merged.admits(&statement(7, b)), "id 7 is table a's");
+        assert!(!merged.admits(&statement(9, a)), "table a is id 7");
     }
 
     fn leak(e: &Event) -> &'static Event {
         Box::leak(Box::new(e.clone()))
-    }
-
-    fn row_static(e: &Event) -> &'static Event {
-        leak(e)
     }
 
     #[test]

@@ -181,10 +181,6 @@ impl RowApply for BinlogStatements {
         events: &[Event],
     ) -> Result<(), ApplyError> {
         self.send_fde(conn, fde)?;
-        // The inner events of a MySQL TRANSACTION_PAYLOAD have no CRC32 of
-        // their own (the payload has one); sent on their own under a
-        // FORMAT_DESCRIPTION that announces checksums, they need one
-        // (ERROR 1610 Corrupted replication event otherwise).
         // MariaDB's compressed rows events go inflated: a BINLOG statement
         // refuses them (ERROR 1730; see myreplay_binlog::resend::plain).
         let inflated: Vec<Event>;
@@ -194,6 +190,10 @@ impl RowApply for BinlogStatements {
         } else {
             events
         };
+        // The inner events of a MySQL TRANSACTION_PAYLOAD have no CRC32 of
+        // their own (the payload has one); sent on their own under a
+        // FORMAT_DESCRIPTION that announces checksums, they need one
+        // (ERROR 1610 Corrupted replication event otherwise).
         let with_checksums: Vec<Event>;
         let events = if self.checksum && events.iter().any(|e| !e.raw.has_checksum) {
             with_checksums = events

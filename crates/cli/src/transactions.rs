@@ -118,72 +118,72 @@ fn read(
     selection: &Selection,
     send: SyncSender<Vec<Piece>>,
 ) -> anyhow::Result<u64> {
-    let mut batch = Vec::with_capacity(PIECES_PER_BATCH);
+    let mut out = Batches {
+        send,
+        batch: Vec::with_capacity(PIECES_PER_BATCH),
+    };
     let mut before_start = 0u64;
-    let read = read_into(
-        txns,
-        input,
-        rows,
-        selection,
-        &send,
-        &mut batch,
-        &mut before_start,
-    );
-    // What was read before an error is printed too.
-    let _ = send.send(batch);
-    read.map(|()| before_start)
-}
-
-fn read_into(
-    txns: &mut TransactionStream,
-    input: &crate::input::Input,
-    rows: bool,
-    selection: &Selection,
-    send: &SyncSender<Vec<Piece>>,
-    batch: &mut Vec<Piece>,
-    before_start: &mut u64,
-) -> anyhow::Result<()> {
     let mut texts = TransactionTexts::default();
-    while let Some(item) = txns.next_item()? {
-        let piece = match item {
-            Item::Begin(_) => {
-                texts = TransactionTexts::default();
-                continue;
-            }
-            Item::Event(e) => {
-                texts.add(&e.data);
-                let table_id = match &e.data {
-                    EventData::Rows(r) if rows => r.table_id,
-                    _ => continue,
-                };
-                let Some(table) = txns.table_map(table_id) else {
-                    anyhow::bail!("{}: a rows event without its TABLE_MAP", e.raw.pos);
-                };
-                Piece::Rows(e, table.clone())
-            }
-            Item::Bookkeeping(_) => continue,
-            Item::End(t) => {
-                let texts = std::mem::take(&mut texts);
-                // Inside the start state: the target holds it already.
-                if input.holds(t.gtid.as_ref()) {
-                    *before_start += 1;
-                    Piece::End(None)
-                } else if selection.matches(&t, &texts) {
-                    Piece::End(Some((t, texts)))
-                } else {
-                    Piece::End(None)
+    let mut read = || -> anyhow::Result<()> {
+        while let Some(item) = txns.next_item()? {
+            let piece = match item {
+                Item::Begin(_) => {
+                    texts = TransactionTexts::default();
+                    continue;
                 }
-            }
-        };
-        batch.push(piece);
-        if batch.len() >= PIECES_PER_BATCH {
-            let full = std::mem::replace(batch, Vec::with_capacity(PIECES_PER_BATCH));
-            if send.send(full).is_err() {
+                Item::Event(e) => {
+                    texts.add(&e.data);
+                    let table_id = match &e.data {
+                        EventData::Rows(r) if rows => r.table_id,
+                        _ => continue,
+                    };
+                    let Some(table) = txns.table_map(table_id) else {
+                        anyhow::bail!("{}: a rows event without its TABLE_MAP", e.raw.pos);
+                    };
+                    Piece::Rows(e, table.clone())
+                }
+                Item::Bookkeeping(_) => continue,
+                Item::End(t) => {
+                    let texts = std::mem::take(&mut texts);
+                    // Inside the start state: the target holds it already.
+                    if input.holds(t.gtid.as_ref()) {
+                        before_start += 1;
+                        Piece::End(None)
+                    } else if selection.matches(&t, &texts) {
+                        Piece::End(Some((t, texts)))
+                    } else {
+                        Piece::End(None)
+                    }
+                }
+            };
+            if !out.push(piece) {
                 return Ok(());
             }
         }
+        Ok(())
+    };
+    let read = read();
+    // What was read before an error is printed too.
+    let _ = out.send.send(out.batch);
+    read.map(|()| before_start)
+}
+
+/// Pieces gathered, handed to the printer [`PIECES_PER_BATCH`] at a time.
+struct Batches {
+    send: SyncSender<Vec<Piece>>,
+    batch: Vec<Piece>,
+}
+
+impl Batches {
+    /// Adds `piece`; false once the printer has stopped.
+    fn push(&mut self, piece: Piece) -> bool {
+        self.batch.push(piece);
+        if self.batch.len() < PIECES_PER_BATCH {
+            return true;
+        }
+        let full = std::mem::replace(&mut self.batch, Vec::with_capacity(PIECES_PER_BATCH));
+        self.send.send(full).is_ok()
     }
-    Ok(())
 }
 
 /// Renders what the reader sends: rows as they come, a transaction's line
